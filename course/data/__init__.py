@@ -1,0 +1,20 @@
+"""Data sets: real loaders for downloadable data, and real offline data that installed packages ship."""
+from course.data.download import DataError, DownloadError, data_dir, fetch
+from course.data.idx import read_idx, write_idx
+from course.data.logic import GATES, truth_table
+from course.data.mnist import MnistData, download_mnist, load_mnist, load_mnist_idx
+
+__all__ = [
+    "DataError",
+    "DownloadError",
+    "GATES",
+    "MnistData",
+    "data_dir",
+    "download_mnist",
+    "fetch",
+    "load_mnist",
+    "load_mnist_idx",
+    "read_idx",
+    "truth_table",
+    "write_idx",
+]

@@ -1,0 +1,48 @@
+"""Predictions and the numbers that judge them."""
+from __future__ import annotations
+
+import chainer
+import numpy
+
+from course.device import get_device
+
+
+def predict(model: chainer.Link, x: numpy.ndarray, *, batch_size: int = 1000, device=None) -> numpy.ndarray:
+    """Run ``model`` on ``x`` in test mode, batch by batch, and return its outputs as a NumPy array."""
+    device = device or get_device()
+    model.to_device(device)
+    outputs = []
+    with chainer.using_config("train", False), chainer.no_backprop_mode():
+        for start in range(0, len(x), batch_size):
+            y = model(device.send(x[start : start + batch_size]))
+            outputs.append(chainer.backend.CpuDevice().send(y.array))
+    return numpy.concatenate(outputs)
+
+
+def accuracy(predicted: numpy.ndarray, labels: numpy.ndarray) -> float:
+    """The fraction of ``predicted`` (class indices, or scores to argmax) equal to ``labels``."""
+    predicted = numpy.asarray(predicted)
+    if predicted.ndim == 2:
+        predicted = predicted.argmax(axis=1)
+    labels = numpy.asarray(labels)
+    if predicted.shape != labels.shape:
+        raise ValueError(f"{predicted.shape[0]} predictions for {labels.shape[0]} labels")
+    return float((predicted == labels).mean())
+
+
+def confusion_matrix(predicted: numpy.ndarray, labels: numpy.ndarray, n_classes: int) -> numpy.ndarray:
+    """``cm[i, j]`` = how many examples of true class ``i`` were predicted as ``j`` (scikit-learn's)."""
+    from sklearn.metrics import confusion_matrix as sk_confusion_matrix
+
+    predicted = numpy.asarray(predicted)
+    if predicted.ndim == 2:
+        predicted = predicted.argmax(axis=1)
+    return sk_confusion_matrix(labels, predicted, labels=numpy.arange(n_classes))
+
+
+def most_confused_pair(cm: numpy.ndarray) -> tuple[int, int]:
+    """The (true, predicted) pair of different classes with the most mistakes."""
+    off_diagonal = numpy.array(cm, copy=True)
+    numpy.fill_diagonal(off_diagonal, -1)
+    true, predicted = numpy.unravel_index(off_diagonal.argmax(), off_diagonal.shape)
+    return int(true), int(predicted)

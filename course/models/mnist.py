@@ -1,0 +1,49 @@
+"""Lesson 2's digit classifiers: a multi-layer perceptron and a small convolutional network."""
+from __future__ import annotations
+
+import chainer
+import chainer.functions as F
+import chainer.links as L
+
+
+class MLP(chainer.Chain):
+    """Flatten the image, then two hidden ReLU layers and a 10-way output (as in Chainer's MNIST example)."""
+
+    def __init__(self, n_hidden: int = 256, n_out: int = 10):
+        super().__init__()
+        with self.init_scope():
+            self.fc1 = L.Linear(None, n_hidden)
+            self.fc2 = L.Linear(n_hidden, n_hidden)
+            self.fc3 = L.Linear(n_hidden, n_out)
+
+    def forward(self, x):
+        h = F.relu(self.fc1(x))
+        h = F.relu(self.fc2(h))
+        return self.fc3(h)
+
+
+class MnistCNN(chainer.Chain):
+    """conv(32) - pool - conv(64) - pool - fc(128) - dropout - fc(10), for 1x28x28 inputs."""
+
+    def __init__(self, n_out: int = 10, dropout: float = 0.3):
+        super().__init__()
+        self.dropout = dropout
+        with self.init_scope():
+            self.conv1 = L.Convolution2D(1, 32, ksize=3, pad=1)
+            self.conv2 = L.Convolution2D(32, 64, ksize=3, pad=1)
+            self.fc3 = L.Linear(64 * 7 * 7, 128)
+            self.fc4 = L.Linear(128, n_out)
+
+    def features(self, x):
+        """The 128 values before the last layer: what the network learned to see."""
+        h = F.max_pooling_2d(F.relu(self.conv1(x)), 2)
+        h = F.max_pooling_2d(F.relu(self.conv2(h)), 2)
+        return F.relu(self.fc3(h))
+
+    def forward(self, x):
+        return self.fc4(F.dropout(self.features(x), self.dropout))
+
+
+def count_parameters(model: chainer.Link) -> int:
+    """How many numbers training adjusts (initialised parameters only)."""
+    return sum(p.size for p in model.params() if p.array is not None)

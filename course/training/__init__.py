@@ -1,0 +1,19 @@
+"""The course's one training loop, built on Chainer's Trainer, Updater and extensions."""
+from course.training.checkpoints import load_model, save_model
+from course.training.extensions import LivePlot, ProgressBar, StopOnNaN
+from course.training.loop import History, run_trainer, train_classifier
+from course.training.updater import SeededUpdater, make_converter, reseed
+
+__all__ = [
+    "History",
+    "LivePlot",
+    "ProgressBar",
+    "SeededUpdater",
+    "StopOnNaN",
+    "load_model",
+    "make_converter",
+    "reseed",
+    "run_trainer",
+    "save_model",
+    "train_classifier",
+]

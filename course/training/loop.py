@@ -1,0 +1,167 @@
+"""Run training with Chainer's Trainer: logging, validation, snapshots, resume, progress, live plot."""
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import chainer
+import chainer.links as L
+import numpy
+from chainer.training import Trainer, extensions
+
+from course.device import get_device
+from course.seed import set_seed
+from course.training.checkpoints import save_model
+from course.training.extensions import LivePlot, ProgressBar, StopOnNaN, in_notebook
+from course.training.updater import SeededUpdater, make_converter
+
+SNAPSHOT_PATTERN = "snapshot_iter_{.updater.iteration}"
+
+
+@dataclass
+class History:
+    """What a training run logged: one dict per epoch (``epoch``, ``main/loss``, ``validation/main/accuracy``...)."""
+
+    log: list[dict]
+    out: Path
+
+    def last(self, key: str) -> float:
+        """The last logged value of ``key``."""
+        values = self.values(key)
+        if not values:
+            raise KeyError(f"nothing was logged under {key!r}; logged keys: {sorted(self.keys())}")
+        return values[-1]
+
+    def values(self, key: str) -> list[float]:
+        """Every logged value of ``key``, in order."""
+        return [entry[key] for entry in self.log if key in entry]
+
+    def keys(self) -> set[str]:
+        """All keys that appear in the log."""
+        return {key for entry in self.log for key in entry}
+
+    def plot(self, title: str = ""):
+        """Loss and accuracy curves (see :func:`course.viz.plot_history`)."""
+        from course.viz import plot_history
+
+        return plot_history(self.log, title=title)
+
+
+class _EveryOrAtEnd:
+    """Fire every ``n`` iterations and on the last one, so the final state is always snapshotted."""
+
+    def __init__(self, n: int, epochs: int):
+        self.n, self.epochs = n, epochs
+
+    def __call__(self, trainer) -> bool:
+        updater = trainer.updater
+        return updater.iteration % self.n == 0 or updater.epoch_detail >= self.epochs
+
+
+def run_trainer(
+    updater: chainer.training.Updater,
+    *,
+    epochs: int,
+    out: str | os.PathLike,
+    total_iterations: int,
+    batch_size: int,
+    evaluator: chainer.training.Extension | None = None,
+    snapshot_every: int = 500,
+    progress: bool = True,
+    live_plot: bool | None = None,
+    extra_extensions: Sequence[chainer.training.Extension] = (),
+    title: str = "",
+) -> History:
+    """Run ``updater`` for ``epochs`` under a Trainer writing to ``out``, resuming if ``out`` has snapshots.
+
+    Writes ``out/log.json`` (one entry per epoch) and ``out/snapshot_iter_N`` (the whole trainer state,
+    atomically) every ``snapshot_every`` iterations and at the end. Running again with the same ``out``
+    continues from the newest snapshot; a finished run returns at once. ``live_plot`` defaults to
+    "inside a notebook".
+    """
+    trainer = Trainer(updater, (epochs, "epoch"), out=str(out))
+    trainer.extend(StopOnNaN())
+    if evaluator is not None:
+        trainer.extend(evaluator, name="validation", trigger=(1, "epoch"))
+    trainer.extend(extensions.LogReport(trigger=(1, "epoch"), filename="log.json"))
+    trainer.extend(
+        extensions.snapshot(filename=SNAPSHOT_PATTERN, autoload=True, n_retains=2),
+        trigger=_EveryOrAtEnd(snapshot_every, epochs),
+    )
+    if progress:
+        trainer.extend(ProgressBar(total_iterations, batch_size))
+    if live_plot is None:
+        live_plot = in_notebook()
+    if live_plot:
+        trainer.extend(LivePlot(title))
+    for extension in extra_extensions:
+        trainer.extend(extension)
+    trainer.run()
+    return History(list(trainer.get_extension("LogReport").log), Path(out))
+
+
+def _default_out(prefix: str) -> Path:
+    return Path(tempfile.mkdtemp(prefix=f"course-{prefix}-"))
+
+
+def train_classifier(
+    predictor: chainer.Link,
+    train: tuple[numpy.ndarray, numpy.ndarray],
+    validation: tuple[numpy.ndarray, numpy.ndarray] | None = None,
+    *,
+    epochs: int,
+    batch_size: int = 100,
+    lr: float = 1e-3,
+    out: str | os.PathLike | None = None,
+    seed: int = 0,
+    device: chainer.backend.Device | str | None = None,
+    augment: Callable[[numpy.ndarray], numpy.ndarray] | None = None,
+    snapshot_every: int = 500,
+    progress: bool = True,
+    live_plot: bool | None = None,
+    title: str = "",
+) -> History:
+    """Train ``predictor`` (images -> class scores) with softmax cross-entropy and Adam.
+
+    ``train`` and ``validation`` are ``(images, labels)`` arrays. The model is trained in place on
+    ``device`` (default :func:`course.get_device`), saved to ``out/model.npz``, and left on that device.
+    Same ``seed``, same data, same device: same weights, also across a kill and resume.
+    """
+    x, t = train
+    if len(x) != len(t):
+        raise ValueError(f"train has {len(x)} images but {len(t)} labels; they must match one to one.")
+    if len(x) < batch_size:
+        raise ValueError(f"train has {len(x)} examples, fewer than batch_size={batch_size}; lower batch_size.")
+    device = get_device(device) if isinstance(device, str) or device is None else device
+    out = Path(out) if out is not None else _default_out("classifier")
+    set_seed(seed)
+    model = L.Classifier(predictor)
+    model.to_device(device)
+    optimizer = chainer.optimizers.Adam(alpha=lr)
+    optimizer.setup(model)
+    train_iter = chainer.iterators.SerialIterator(chainer.datasets.TupleDataset(x, t), batch_size)
+    updater = SeededUpdater(train_iter, optimizer, seed=seed, device=device, converter=make_converter(augment))
+    evaluator = None
+    if validation is not None:
+        val_iter = chainer.iterators.SerialIterator(
+            chainer.datasets.TupleDataset(*validation), max(batch_size, 500), repeat=False, shuffle=False
+        )
+        evaluator = extensions.Evaluator(val_iter, model, converter=make_converter(), device=device)
+    history = run_trainer(
+        updater,
+        epochs=epochs,
+        out=out,
+        total_iterations=math.ceil(epochs * len(x) / batch_size),
+        batch_size=batch_size,
+        evaluator=evaluator,
+        snapshot_every=snapshot_every,
+        progress=progress,
+        live_plot=live_plot,
+        title=title,
+    )
+    save_model(predictor, out / "model.npz")
+    return history
