@@ -135,15 +135,15 @@ def _protobuf_needs_rebuilt_caffe_pb2() -> bool:
 
 
 def apply() -> None:
-    """Install every shim; safe to call more than once. Must run before ``import chainer``."""
+    """Install every shim; safe to call more than once.
+
+    Run it before ``import chainer``: on NumPy 2 and Python >= 3.12 Chainer cannot even be imported
+    without it. If Chainer was imported first (possible on old stacks), the shims that still can be
+    applied are.
+    """
     global _applied
     if _applied:
         return
-    if "chainer" in sys.modules and "chainer._environment_check" not in sys.modules:
-        raise RuntimeError(
-            "chainer was imported before course: import course first (it makes Chainer 7.8.1 "
-            "work on today's NumPy and Python), e.g. put `import course` at the top of the notebook."
-        )
     _restore_numpy_sctypes()
     _skip_environment_check()
     if _protobuf_needs_rebuilt_caffe_pb2() and not any(

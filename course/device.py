@@ -41,19 +41,18 @@ def gpu_available() -> bool:
 @functools.lru_cache(maxsize=None)
 def _resolve(spec: str | None) -> chainer.backend.Device:
     if spec:
+        if spec.startswith("@cupy") and not gpu_available():
+            raise RuntimeError(
+                f"{ENV_VAR}={spec!r} asks for a GPU, but {gpu_status()}. "
+                f"Unset {ENV_VAR} to fall back to the CPU, or install a CuPy build (see README)."
+            )
         try:
-            device = chainer.get_device(spec)
+            return chainer.get_device(spec)
         except Exception as error:
             raise ValueError(
                 f"{ENV_VAR}={spec!r} is not a device Chainer understands ({error}). "
                 f"Use '@numpy' for the CPU or '@cupy:0' for the first GPU."
             ) from None
-        if device.xp is not numpy and not gpu_available():
-            raise RuntimeError(
-                f"{ENV_VAR}={spec!r} asks for a GPU, but {gpu_status()}. "
-                f"Unset {ENV_VAR} to fall back to the CPU, or install a CuPy build (see README)."
-            )
-        return device
     return chainer.get_device("@cupy:0" if gpu_available() else "@numpy")
 
 

@@ -46,3 +46,21 @@ def most_confused_pair(cm: numpy.ndarray) -> tuple[int, int]:
     numpy.fill_diagonal(off_diagonal, -1)
     true, predicted = numpy.unravel_index(off_diagonal.argmax(), off_diagonal.shape)
     return int(true), int(predicted)
+
+
+def misclassified(predicted: numpy.ndarray, labels: numpy.ndarray) -> numpy.ndarray:
+    """Indices of the examples whose prediction is not their label.
+
+    With class indices, in data order; with scores (N, classes), the most confident mistakes first
+    (largest gap between the winning score and the true class's score).
+    """
+    predicted = numpy.asarray(predicted)
+    labels = numpy.asarray(labels)
+    if predicted.shape[0] != labels.shape[0]:
+        raise ValueError(f"{predicted.shape[0]} predictions for {labels.shape[0]} labels")
+    if predicted.ndim != 2:
+        return numpy.flatnonzero(predicted != labels)
+    winners = predicted.argmax(axis=1)
+    wrong = numpy.flatnonzero(winners != labels)
+    gap = predicted[wrong, winners[wrong]] - predicted[wrong, labels[wrong]]
+    return wrong[numpy.argsort(-gap, kind="stable")]

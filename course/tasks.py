@@ -9,6 +9,7 @@ from course.data.mnist import MnistData, load_mnist, load_mnist_idx
 from course.metrics import accuracy, predict
 from course.models.mnist import MnistCNN
 from course.profiles import sizes
+from course.seed import set_seed
 from course.training import History, load_model, train_classifier
 
 
@@ -25,6 +26,7 @@ def train_mnist(out: str | os.PathLike, *, profile: str | None = None, device=No
     """
     size = sizes("mnist", profile)
     data = load_mnist(source).limit(size["train_limit"])
+    set_seed(0)
     model = MnistCNN()
     history = train_classifier(
         model, data.train, data.test,

@@ -88,3 +88,44 @@ def plot_decision_boundary(predict: Callable[[numpy.ndarray], numpy.ndarray], x:
     ax.set(xlim=(-0.5, 1.5), ylim=(-0.5, 1.5), xlabel="$x_1$", ylabel="$x_2$", title=title)
     ax.set_aspect("equal")
     return ax
+
+
+def show_predictions(images: numpy.ndarray, predicted: numpy.ndarray, labels: numpy.ndarray, *,
+                     columns: int = 10, size: float = 1.2):
+    """A grid of images titled ``true → predicted``: green where right, red where wrong."""
+    predicted = numpy.asarray(predicted)
+    if predicted.ndim == 2:
+        predicted = predicted.argmax(axis=1)
+    labels = numpy.asarray(labels)
+    titles = [f"{t} → {p}" for t, p in zip(labels, predicted)]
+    figure = show_images(images, titles, columns=columns, size=size)
+    for ax, t, p in zip(figure.axes, labels, predicted):
+        ax.title.set_color("tab:green" if t == p else "tab:red")
+    return figure
+
+
+def plot_histories(histories, title: str = ""):
+    """Several runs side by side: validation loss (left) and accuracy (right) per epoch.
+
+    ``histories`` maps a name to a :class:`course.History` (or to its ``.log``, a list of dicts).
+    Training loss is drawn dashed in the same colour, so over-fitting shows as the two lines parting.
+    """
+    figure, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(9, 3.2))
+    for name, history in histories.items():
+        log = getattr(history, "log", history)
+        epochs = [entry["epoch"] for entry in log]
+        line, = loss_ax.plot(epochs, [entry.get("validation/main/loss") for entry in log], marker="o",
+                             label=f"{name} validation")
+        loss_ax.plot(epochs, [entry.get("main/loss") for entry in log], linestyle="--", color=line.get_color(),
+                     label=f"{name} train")
+        acc_ax.plot(epochs, [entry.get("validation/main/accuracy") for entry in log], marker="o",
+                    color=line.get_color(), label=name)
+    loss_ax.set(xlabel="epoch", ylabel="loss", title="loss (dashed: training)")
+    acc_ax.set(xlabel="epoch", ylabel="accuracy", title="held-out accuracy")
+    for ax in (loss_ax, acc_ax):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure

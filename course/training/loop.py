@@ -129,7 +129,9 @@ def train_classifier(
 
     ``train`` and ``validation`` are ``(images, labels)`` arrays. The model is trained in place on
     ``device`` (default :func:`course.get_device`), saved to ``out/model.npz``, and left on that device.
-    Same ``seed``, same data, same device: same weights, also across a kill and resume.
+    Same ``seed``, same data, same device: same weights, also across a kill and resume. Layers draw
+    their initial weights when they are built, so call :func:`course.set_seed` before building
+    ``predictor`` too.
     """
     x, t = train
     if len(x) != len(t):

@@ -1,0 +1,38 @@
+# Two commands do all the set-up:  `make lab` opens the course, `make test` runs every test.
+# Each creates .venv (Python 3.11+) and installs what it needs first; re-running skips installed steps.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+CUDA   ?= 12x
+PYTEST_ARGS ?=
+
+.PHONY: lab test gpu doctor clean
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: run make PYTHON=python3.11 ...")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# Chainer 7.8.1 is an sdist whose setup.py imports pkg_resources (gone in setuptools >= 81):
+	# build it with an older setuptools and no build isolation.
+	$(PY) -m pip install -q "setuptools<81" wheel
+	$(PY) -m pip install -q --no-build-isolation chainer==7.8.1
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-build-isolation --no-deps -e .
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+test: $(STAMP)
+	$(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider tests notebooks solutions $(PYTEST_ARGS)
+
+gpu: $(STAMP)
+	$(PY) -m pip install "cupy-cuda$(CUDA)[ctk]"
+
+doctor: $(STAMP)
+	$(PY) -m course doctor
+
+clean:
+	rm -rf $(VENV) .venv-compat runs
