@@ -30,6 +30,10 @@ def gpu_status() -> str:
         cupy.arange(4).sum().item()  # a kernel launch proves the driver and toolkit agree
     except Exception as error:
         return f"CuPy {cupy.__version__} cannot run on the GPU ({type(error).__name__}: {error})"
+    if not chainer.backends.cuda.available:  # e.g. cuBLAS missing: CuPy runs, Chainer's imports fail
+        reason = getattr(chainer.backends.cuda, "_resolution_error", "unknown reason")
+        return (f"CuPy {cupy.__version__} runs, but Chainer cannot use it ({reason}); "
+                f"install the CUDA libraries with it: pip install 'cupy-cuda12x[ctk]'")
     return f"CuPy {cupy.__version__}, {count} GPU(s)"
 
 
