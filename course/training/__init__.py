@@ -1,4 +1,5 @@
 """The course's one training loop, built on Chainer's Trainer, Updater and extensions."""
+from course.training.by_hand import plot_loss_curves, train_row_by_row
 from course.training.checkpoints import load_model, save_model
 from course.training.extensions import LivePlot, ProgressBar, StopOnNaN
 from course.training.loop import History, run_trainer, train_classifier
