@@ -5,6 +5,8 @@ import chainer
 import chainer.functions as F
 import chainer.links as L
 
+from course.functions import Convolution2D, max_pooling_2x2
+
 
 class MLP(chainer.Chain):
     """Flatten the image, then two hidden ReLU layers and a 10-way output (as in Chainer's MNIST example)."""
@@ -23,21 +25,28 @@ class MLP(chainer.Chain):
 
 
 class MnistCNN(chainer.Chain):
-    """conv(32) - pool - conv(64) - pool - fc(128) - dropout - fc(10), for 1x28x28 inputs."""
+    """conv(32) - pool - conv(64) - pool - fc(128) - dropout - fc(10), for 1x28x28 inputs.
+
+    The convolution and pooling layers are :mod:`course.functions`' drop-in versions of
+    ``L.Convolution2D`` and ``F.max_pooling_2d(h, 2)``: the same results, about twice as fast on a
+    CPU (on a GPU they are Chainer's own).
+    """
 
     def __init__(self, n_out: int = 10, dropout: float = 0.3):
         super().__init__()
         self.dropout = dropout
         with self.init_scope():
-            self.conv1 = L.Convolution2D(1, 32, ksize=3, pad=1)
-            self.conv2 = L.Convolution2D(32, 64, ksize=3, pad=1)
+            self.conv1 = Convolution2D(1, 32, ksize=3, pad=1)
+            self.conv2 = Convolution2D(32, 64, ksize=3, pad=1)
             self.fc3 = L.Linear(64 * 7 * 7, 128)
             self.fc4 = L.Linear(128, n_out)
 
     def features(self, x):
         """The 128 values before the last layer: what the network learned to see."""
-        h = F.max_pooling_2d(F.relu(self.conv1(x)), 2)
-        h = F.max_pooling_2d(F.relu(self.conv2(h)), 2)
+        # Pooling before ReLU is the same function (max and ReLU commute, gradients included) on a
+        # quarter of the values.
+        h = F.relu(max_pooling_2x2(self.conv1(x)))
+        h = F.relu(max_pooling_2x2(self.conv2(h)))
         return F.relu(self.fc3(h))
 
     def forward(self, x):

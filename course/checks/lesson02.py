@@ -1,0 +1,142 @@
+"""Lesson 2 (MNIST) exercise checkers: an accuracy function, the most confused pair, a layer's parameters."""
+from __future__ import annotations
+
+import numbers
+
+import numpy
+
+from course.checks import Wrong, checker
+
+_ARGMAX_HINT = (
+    "when `predicted` is a 2-D array of scores (one row per example, one column per class), the "
+    "predicted class is the column with the highest score: `predicted.argmax(axis=1)`"
+)
+
+
+def _accuracy_cases():
+    """(description, predicted, labels, expected, hint if this case fails)."""
+    labels = numpy.array([3, 1, 4, 1, 5, 9], dtype=numpy.int32)
+    # 6 examples, 10 classes: N != classes, so argmax over the wrong axis cannot pass by luck.
+    scores = numpy.full((6, 10), -2.0, dtype=numpy.float32)
+    scores[numpy.arange(6), [3, 1, 4, 7, 5, 0]] = 1.5  # 4 of 6 right
+    # 3 examples, 3 classes, raw (negative) scores; argmax(axis=0) would give [2, 0, 1] (1 of 3 right).
+    square = numpy.array([[-1.0, 2.0, -3.0], [-0.5, -2.0, 0.5], [3.0, -1.0, -0.2]], dtype=numpy.float32)
+    return [
+        ("all predictions right", labels.copy(), labels, 1.0,
+         "when every prediction equals its label, the accuracy is 1.0"),
+        ("2 of 6 right", numpy.array([3, 1, 0, 0, 0, 0]), labels, 2 / 6,
+         "accuracy is the fraction of predictions equal to their labels: (predicted == labels).mean()"),
+        ("all wrong", numpy.array([0, 0, 0, 0, 0, 0]), labels, 0.0,
+         "when no prediction equals its label, the accuracy is 0.0"),
+        ("2-D scores, 4 of 6 right", scores, labels, 4 / 6, _ARGMAX_HINT),
+        ("2-D scores with negative values, 3 examples and 3 classes", square, numpy.array([1, 2, 0]), 1.0,
+         _ARGMAX_HINT + " (axis=1: along each row, not down the columns)"),
+        ("a single example given as scores of shape (1, 10)", scores[3:4], labels[3:4], 0.0, _ARGMAX_HINT),
+    ]
+
+
+@checker("your accuracy function")
+def check_accuracy(accuracy_function) -> None:
+    """``accuracy_function(predicted, labels)`` must return the fraction right, for class indices or 2-D scores."""
+    if not callable(accuracy_function):
+        raise Wrong(
+            f"pass the function itself, e.g. check_accuracy(my_accuracy), not {type(accuracy_function).__name__}"
+        )
+    cases = _accuracy_cases()
+    values = []
+    for description, predicted, labels, expected, hint in cases:
+        try:
+            result = accuracy_function(predicted.copy(), labels.copy())
+        except Exception as error:
+            raise Wrong(f"on {description} it raised {type(error).__name__}: {error}. Hint: {hint}") from None
+        try:
+            values.append(float(result))
+        except (TypeError, ValueError):
+            raise Wrong(
+                f"on {description} it returned {result!r}; return one number, the fraction right"
+            ) from None
+    wrong = [(case, value) for case, value in zip(cases, values) if not abs(value - case[3]) <= 1e-6]  # NaN is wrong too
+    if not wrong:
+        return
+    if all(abs(value - case[3] * len(case[2])) < 1e-6 for case, value in zip(cases, values)):
+        raise Wrong("it returns the number of right predictions; divide by the number of examples "
+                    "to get a fraction")
+    if all(abs(value - (1 - case[3])) < 1e-6 for case, value in zip(cases, values)):
+        raise Wrong("it returns the fraction wrong (the error rate); accuracy is the fraction right")
+    (description, _, _, expected, hint), value = wrong[0]
+    raise Wrong(f"on {description} it returned {value:g}, expected {expected:g}. Hint: {hint}")
+
+
+def _as_pair(answer) -> tuple[int, int]:
+    try:
+        items = list(answer)
+    except TypeError:
+        raise Wrong(f"answer with a pair (true, predicted), e.g. (4, 9), not {answer!r}") from None
+    if len(items) != 2 or not all(isinstance(v, numbers.Integral) for v in items):
+        raise Wrong(f"answer with a pair of two whole numbers (true, predicted), e.g. (4, 9), not {answer!r}")
+    return int(items[0]), int(items[1])
+
+
+@checker("the most confused pair")
+def check_most_confused(answer, cm) -> None:
+    """``answer`` = (true digit, predicted digit) with the most mistakes in confusion matrix ``cm``."""
+    cm = numpy.asarray(cm)
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
+        raise Wrong(f"the second argument must be the square confusion matrix, not shape {cm.shape}")
+    true, predicted = _as_pair(answer)
+    n = len(cm)
+    if not (0 <= true < n and 0 <= predicted < n):
+        raise Wrong(f"both digits must be between 0 and {n - 1}; you gave {answer!r}")
+    if true == predicted:
+        raise Wrong(f"cm[{true}, {predicted}] is on the diagonal: those are the {true}s predicted correctly. "
+                    f"Look for the largest number off the diagonal")
+    off_diagonal = cm.copy()
+    numpy.fill_diagonal(off_diagonal, 0)
+    most = off_diagonal.max()
+    if cm[true, predicted] == most:
+        return
+    if cm[predicted, true] == most:
+        raise Wrong(f"({true}, {predicted}) is the right cell read the wrong way round: rows are the true "
+                    f"digit and columns the prediction, so cm[row, column] counts row-digits taken for column-digits")
+    raise Wrong(f"cm[{true}, {predicted}] = {cm[true, predicted]} mistakes, but another pair of different "
+                f"digits has {most}. Look for the largest number off the diagonal")
+
+
+def _first_conv():
+    """A fresh MnistCNN's first convolution, built without moving NumPy's global random state."""
+    from course.models.mnist import MnistCNN
+
+    state = numpy.random.get_state()
+    try:
+        return MnistCNN().conv1
+    finally:
+        numpy.random.set_state(state)
+
+
+@checker("parameters of the first convolution")
+def check_conv1_parameters(answer) -> None:
+    """``answer`` = how many numbers MnistCNN's ``conv1`` holds: weights (out x in x k x k) plus biases (out)."""
+    conv = _first_conv()
+    out_channels, in_channels, kh, kw = conv.W.shape
+    weights = conv.W.size
+    expected = weights + conv.b.size
+    if isinstance(answer, bool) or not isinstance(answer, numbers.Real) or not float(answer).is_integer():
+        raise Wrong(f"answer with a whole number, not {answer!r}")
+    answer = int(answer)
+    if answer == expected:
+        return
+    if answer == weights:
+        raise Wrong(f"that counts the weights only; each of the {out_channels} filters also has one bias")
+    if answer in (kh * kw, kh * kw * in_channels, kh * kw * in_channels + 1):
+        raise Wrong(f"that is one filter; the layer has {out_channels} of them, each with its own weights and bias")
+    from course.models.mnist import MnistCNN, count_parameters
+
+    state = numpy.random.get_state()
+    try:
+        whole = count_parameters(MnistCNN())
+    finally:
+        numpy.random.set_state(state)
+    if answer == whole:
+        raise Wrong("that is the whole network; count only conv1")
+    raise Wrong(f"conv1 has {out_channels} filters; each has a {kh}x{kw} weight per input channel "
+                f"({in_channels} here) plus one bias. Multiply, then add the biases")
