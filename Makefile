@@ -16,7 +16,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	# Chainer 7.8.1 is an sdist whose setup.py imports pkg_resources (gone in setuptools >= 81):
 	# build it with an older setuptools and no build isolation.
-	$(PY) -m pip install -q "setuptools<81" wheel
+	$(PY) -m pip install -q --upgrade "setuptools>=77,<81" wheel
 	$(PY) -m pip install -q --no-build-isolation chainer==7.8.1
 	$(PY) -m pip install -q -r requirements.txt
 	$(PY) -m pip install -q --no-build-isolation --no-deps -e .
