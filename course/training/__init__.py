@@ -13,8 +13,10 @@ __all__ = [
     "StopOnNaN",
     "load_model",
     "make_converter",
+    "plot_loss_curves",
     "reseed",
     "run_trainer",
     "save_model",
     "train_classifier",
+    "train_row_by_row",
 ]
