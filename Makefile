@@ -22,8 +22,9 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install -q --no-build-isolation --no-deps -e .
 	touch $(STAMP)
 
+# Jupyter refuses to run as root unless told to (containers and CI machines often are root).
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: $(STAMP)
 	$(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider tests notebooks solutions $(PYTEST_ARGS)
