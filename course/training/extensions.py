@@ -28,7 +28,8 @@ class StopOnNaN(extension.Extension):
         value = _as_float(loss)
         if not math.isfinite(value):
             updater = trainer.updater
-            lr = getattr(updater.get_optimizer("main"), "lr", None)
+            optimizer = updater.get_optimizer("main")
+            lr = optimizer.alpha if hasattr(optimizer, "alpha") else getattr(optimizer, "lr", None)
             raise FloatingPointError(
                 f"The training loss became {value} at iteration {updater.iteration} "
                 f"(epoch {updater.epoch_detail:.2f}), so training stopped. Usually the learning rate "
