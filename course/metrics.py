@@ -9,7 +9,7 @@ from course.device import get_device
 
 def predict(model: chainer.Link, x: numpy.ndarray, *, batch_size: int = 1000, device=None) -> numpy.ndarray:
     """Run ``model`` on ``x`` in test mode, batch by batch, and return its outputs as a NumPy array."""
-    device = device or get_device()
+    device = get_device(device)
     model.to_device(device)
     outputs = []
     with chainer.using_config("train", False), chainer.no_backprop_mode():
@@ -19,11 +19,15 @@ def predict(model: chainer.Link, x: numpy.ndarray, *, batch_size: int = 1000, de
     return numpy.concatenate(outputs)
 
 
+def as_classes(predicted: numpy.ndarray) -> numpy.ndarray:
+    """Class indices: ``predicted`` itself, or the argmax of each row when it holds scores (N, classes)."""
+    predicted = numpy.asarray(predicted)
+    return predicted.argmax(axis=1) if predicted.ndim == 2 else predicted
+
+
 def accuracy(predicted: numpy.ndarray, labels: numpy.ndarray) -> float:
     """The fraction of ``predicted`` (class indices, or scores to argmax) equal to ``labels``."""
-    predicted = numpy.asarray(predicted)
-    if predicted.ndim == 2:
-        predicted = predicted.argmax(axis=1)
+    predicted = as_classes(predicted)
     labels = numpy.asarray(labels)
     if predicted.shape != labels.shape:
         raise ValueError(f"{predicted.shape[0]} predictions for {labels.shape[0]} labels")
@@ -34,10 +38,7 @@ def confusion_matrix(predicted: numpy.ndarray, labels: numpy.ndarray, n_classes:
     """``cm[i, j]`` = how many examples of true class ``i`` were predicted as ``j`` (scikit-learn's)."""
     from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 
-    predicted = numpy.asarray(predicted)
-    if predicted.ndim == 2:
-        predicted = predicted.argmax(axis=1)
-    return sk_confusion_matrix(labels, predicted, labels=numpy.arange(n_classes))
+    return sk_confusion_matrix(labels, as_classes(predicted), labels=numpy.arange(n_classes))
 
 
 def most_confused_pair(cm: numpy.ndarray) -> tuple[int, int]:

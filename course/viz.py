@@ -93,9 +93,9 @@ def plot_decision_boundary(predict: Callable[[numpy.ndarray], numpy.ndarray], x:
 def show_predictions(images: numpy.ndarray, predicted: numpy.ndarray, labels: numpy.ndarray, *,
                      columns: int = 10, size: float = 1.2):
     """A grid of images titled ``true → predicted``: green where right, red where wrong."""
-    predicted = numpy.asarray(predicted)
-    if predicted.ndim == 2:
-        predicted = predicted.argmax(axis=1)
+    from course.metrics import as_classes
+
+    predicted = as_classes(predicted)
     labels = numpy.asarray(labels)
     titles = [f"{t} → {p}" for t, p in zip(labels, predicted)]
     figure = show_images(images, titles, columns=columns, size=size)

@@ -35,7 +35,8 @@ def test_train_resume_and_evaluate(tiny_mnist_profile, tmp_path, capsys):
     write_idx(tmp_path / "idx" / "t10k-images-idx3-ubyte.gz", (x[:, 0] * 255).round().astype(numpy.uint8))
     write_idx(tmp_path / "idx" / "t10k-labels-idx1-ubyte", t.astype(numpy.uint8))
     capsys.readouterr()
-    assert main(["evaluate", "mnist", "--model", str(out / "model.npz"), "--data", str(tmp_path / "idx")]) == 0
+    assert main(["evaluate", "mnist", "--model", str(out / "model.npz"), "--data", str(tmp_path / "idx"),
+                 "--device", "@numpy"]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last.startswith("accuracy ")
     assert 0.5 < float(last.split()[1]) <= 1.0  # 300 digits, one epoch: far above chance (0.1)

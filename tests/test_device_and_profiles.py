@@ -19,6 +19,11 @@ def test_numpy_is_used_when_asked(monkeypatch):
     assert isinstance(course.to_device(numpy.arange(3)), numpy.ndarray)
 
 
+def test_a_device_object_is_passed_through():
+    cpu = course.chainer.get_device("@numpy")
+    assert course.get_device(cpu) is cpu
+
+
 def test_without_a_gpu_the_default_is_numpy(monkeypatch):
     monkeypatch.delenv("COURSE_DEVICE", raising=False)
     monkeypatch.setattr(device_module, "gpu_available", lambda: False)

@@ -44,7 +44,7 @@ def check_accuracy(accuracy_function) -> None:
         )
     cases = _accuracy_cases()
     values = []
-    for description, predicted, labels, expected, hint in cases:
+    for description, predicted, labels, _expected, hint in cases:
         try:
             result = accuracy_function(predicted.copy(), labels.copy())
         except Exception as error:

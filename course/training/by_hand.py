@@ -38,7 +38,7 @@ def train_row_by_row(
         raise ValueError(f"x has {len(x)} rows but t has {len(t)}; they must match one to one.")
     if record_every < 1:
         raise ValueError(f"record_every must be at least 1, not {record_every}")
-    device = get_device(device) if isinstance(device, str) or device is None else device
+    device = get_device(device)
     model.to_device(device)
     if optimizer.target is None:
         optimizer.setup(model)

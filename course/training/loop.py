@@ -138,7 +138,7 @@ def train_classifier(
         raise ValueError(f"train has {len(x)} images but {len(t)} labels; they must match one to one.")
     if len(x) < batch_size:
         raise ValueError(f"train has {len(x)} examples, fewer than batch_size={batch_size}; lower batch_size.")
-    device = get_device(device) if isinstance(device, str) or device is None else device
+    device = get_device(device)
     out = Path(out) if out is not None else _default_out("classifier")
     set_seed(seed)
     model = L.Classifier(predictor)
