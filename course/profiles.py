@@ -34,6 +34,26 @@ _TABLE: dict[str, dict[str, dict[str, Any]]] = {
             "min_mlp_accuracy": 0.90, "min_cnn_accuracy": 0.98,
         },
     },
+    # Lesson 3: image style classification. (sizes: to be filled by the lesson)
+    "style": {
+        "quick": {},
+        "full": {},
+    },
+    # Lesson 4: faces, recognition and detection. (sizes: to be filled by the lesson)
+    "faces": {
+        "quick": {},
+        "full": {},
+    },
+    # Lesson 5: RankNet. (sizes: to be filled by the lesson)
+    "ranknet": {
+        "quick": {},
+        "full": {},
+    },
+    # Lesson 10: k-means colours, nega-posi, CNN features + random forest. (sizes: to be filled by the lesson)
+    "classic": {
+        "quick": {},
+        "full": {},
+    },
 }
 
 

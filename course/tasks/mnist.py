@@ -1,11 +1,11 @@
-"""Lessons' models trained end to end, shared by the notebooks and ``python -m course train NAME``."""
+"""Lesson 2: the MNIST CNN, trained and evaluated as ``python -m course train|evaluate mnist`` does."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
 from course.data.augment import random_shift
-from course.data.mnist import MnistData, load_mnist, load_mnist_idx
+from course.data.mnist import MnistData, download_mnist, load_mnist, load_mnist_idx
 from course.metrics import accuracy, predict
 from course.models.mnist import MnistCNN
 from course.profiles import sizes
@@ -44,4 +44,7 @@ def evaluate_mnist(model_path: str | os.PathLike, data_dir: str | os.PathLike, *
     return accuracy(predict(model, x, device=device), t)
 
 
-TASKS = {"mnist": (train_mnist, evaluate_mnist)}
+METRIC = "validation/main/accuracy"
+train = train_mnist
+evaluate = evaluate_mnist
+download = download_mnist
