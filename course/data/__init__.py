@@ -18,3 +18,7 @@ __all__ = [
     "truth_table",
     "write_idx",
 ]
+from course.data.style import STYLE_NAMES, StyleData, download_flickr_style, load_style, tile_and_crop  # noqa: E402
+__all__ += ["STYLE_NAMES", "StyleData", "download_flickr_style", "load_style", "tile_and_crop"]
+from course.data.faces import FaceData, Scene, crops_from_frames, load_face_folder, load_faces, make_scenes  # noqa: E402
+__all__ += ["FaceData", "Scene", "crops_from_frames", "load_face_folder", "load_faces", "make_scenes"]

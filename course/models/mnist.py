@@ -32,6 +32,9 @@ class MnistCNN(chainer.Chain):
     CPU (on a GPU they are Chainer's own).
     """
 
+    LAYERS = ("conv1", "conv2", "fc3", "fc4")
+    """The layers :meth:`activations` names, from the input side to the output side."""
+
     def __init__(self, n_out: int = 10, dropout: float = 0.3):
         super().__init__()
         self.dropout = dropout
@@ -41,13 +44,33 @@ class MnistCNN(chainer.Chain):
             self.fc3 = L.Linear(64 * 7 * 7, 128)
             self.fc4 = L.Linear(128, n_out)
 
-    def features(self, x):
-        """The 128 values before the last layer: what the network learned to see."""
+    def activations(self, x, last: str = "fc4") -> dict[str, chainer.Variable]:
+        """Each layer's output by name, from ``conv1`` up to ``last`` (one of :attr:`LAYERS`).
+
+        ``conv1`` and ``conv2`` are after pooling and ReLU (32x14x14 and 64x7x7), ``fc3`` is
+        :meth:`features` (128 values) and ``fc4`` the class scores without dropout (as in test mode).
+        """
+        if last not in self.LAYERS:
+            raise ValueError(f"no layer named {last!r}; MnistCNN's layers are {', '.join(self.LAYERS)}")
         # Pooling before ReLU is the same function (max and ReLU commute, gradients included) on a
         # quarter of the values.
-        h = F.relu(max_pooling_2x2(self.conv1(x)))
-        h = F.relu(max_pooling_2x2(self.conv2(h)))
-        return F.relu(self.fc3(h))
+        stages = (
+            ("conv1", lambda h: F.relu(max_pooling_2x2(self.conv1(h)))),
+            ("conv2", lambda h: F.relu(max_pooling_2x2(self.conv2(h)))),
+            ("fc3", lambda h: F.relu(self.fc3(h))),
+            ("fc4", self.fc4),
+        )
+        outputs = {}
+        h = x
+        for name, stage in stages:
+            h = outputs[name] = stage(h)
+            if name == last:
+                break
+        return outputs
+
+    def features(self, x):
+        """The 128 values before the last layer: what the network learned to see."""
+        return self.activations(x, last="fc3")["fc3"]
 
     def forward(self, x):
         return self.fc4(F.dropout(self.features(x), self.dropout))

@@ -1,0 +1,177 @@
+"""Lesson 3 (image styles) exercise checkers: a noir look, the mean image, counting crops, per-style accuracy."""
+from __future__ import annotations
+
+import numbers
+
+import numpy
+
+from course.checks import Wrong, checker
+
+
+def _test_photos() -> list[numpy.ndarray]:
+    """Three small real photos as float32 RGB in [0, 1]: colourful, grey, and a dim low-contrast one."""
+    import cv2
+
+    from course.data.style import load_photo
+
+    photos = []
+    for name in ("astronaut", "camera", "coffee"):
+        photo = cv2.resize(load_photo(name), (48, 48), interpolation=cv2.INTER_AREA).astype(numpy.float32) / 255
+        photos.append(photo)
+    photos[2] = 0.3 + 0.3 * photos[2]  # dim and flat: noir must still make it punchy
+    return photos
+
+
+def _grey_std(image: numpy.ndarray) -> float:
+    from course.data.style import luminance
+
+    return float(luminance(image).std())
+
+
+@checker("your noir look")
+def check_noir(look) -> None:
+    """``look(image, strength, rng)`` on float RGB (H, W, 3) in [0, 1] must give a grey image with more contrast."""
+    if not callable(look):
+        raise Wrong(f"pass the function itself, e.g. check_noir(my_noir), not {type(look).__name__}")
+    rng = numpy.random.default_rng(0)
+    gains = []
+    for photo in _test_photos():
+        original = photo.copy()
+        try:
+            out = look(photo, 1.0, rng)
+        except Exception as error:
+            raise Wrong(f"it raised {type(error).__name__}: {error}. It is called as look(image, strength, rng) "
+                        f"with an (H, W, 3) float image") from None
+        if not numpy.array_equal(photo, original):
+            raise Wrong("it changed the image it was given; work on a copy (e.g. `image = image.copy()`, or build a "
+                        "new array) so the original photo stays as it was")
+        if out is None:
+            raise Wrong("it returned None: end with `return` and the new image")
+        out = numpy.asarray(out)
+        if out.shape == photo.shape[:2]:
+            raise Wrong(f"it returned one grey channel {out.shape}; a look returns RGB (H, W, 3): repeat the grey "
+                        f"value in all three channels, e.g. numpy.repeat(grey[..., None], 3, axis=2)")
+        if out.shape != photo.shape:
+            raise Wrong(f"it returned shape {out.shape} for an image of shape {photo.shape}; return the same shape")
+        if not numpy.isfinite(out).all():
+            raise Wrong("the result holds NaN or infinite values")
+        if out.max() > 20:
+            raise Wrong(f"the result goes up to {out.max():.0f}: images here are floats in [0, 1], not 0-255")
+        if out.min() < -1e-4 or out.max() > 1 + 1e-4:
+            raise Wrong(f"values run from {out.min():.2f} to {out.max():.2f}; clip them to [0, 1] "
+                        f"(numpy.clip(image, 0, 1))")
+        spread = numpy.abs(out - out.mean(axis=2, keepdims=True)).max()
+        if spread > 0.02:
+            raise Wrong("the result still has colour (its three channels differ); noir is black and white: "
+                        "compute one grey value per pixel, e.g. with course.data.style.luminance(image)")
+        gains.append(_grey_std(out) / _grey_std(photo))
+    if min(gains) < 1.05 or numpy.mean(gains) < 1.25:
+        raise Wrong(f"the contrast did not rise enough (the spread of grey levels grew {numpy.mean(gains):.2f}x on "
+                    f"average, want at least 1.25x): stretch values away from the middle, e.g. "
+                    f"0.5 + 2 * (grey - 0.5), then clip")
+
+
+@checker("the mean image")
+def check_mean_image(answer, train_images, test_images=None) -> None:
+    """``answer`` must be the pixel-by-pixel mean of ``train_images`` (N, C, H, W): shape (C, H, W)."""
+    train_images = numpy.asarray(train_images)
+    expected = train_images.mean(axis=0, dtype=numpy.float64)
+    if answer is None or answer is Ellipsis:
+        raise Wrong("replace the placeholder with your mean image")
+    try:
+        answer = numpy.asarray(answer, dtype=numpy.float64)
+    except (TypeError, ValueError):
+        raise Wrong(f"answer with an array, not {type(answer).__name__}") from None
+    c, h, w = expected.shape
+    if answer.ndim == 0:
+        raise Wrong("that is one number for the whole set; the mean image keeps one value per channel and pixel: "
+                    "average over the images only, axis=0")
+    if answer.shape == (c,):
+        raise Wrong("that is one number per colour channel; the mean image keeps every pixel: average over the "
+                    "images only, axis=0")
+    if answer.shape == (h, w, c) and c != h:
+        raise Wrong(f"shape {answer.shape} is height x width x channels; keep the images' layout, "
+                    f"channels first: {expected.shape}")
+    if answer.shape != expected.shape:
+        raise Wrong(f"shape {answer.shape}, but the mean image has one value per channel and pixel, "
+                    f"{expected.shape}: average over axis=0 (the images) only")
+    if numpy.allclose(answer, expected, atol=1e-3):
+        return
+    if test_images is not None:
+        both = numpy.concatenate([train_images, numpy.asarray(test_images)]).mean(axis=0, dtype=numpy.float64)
+        if numpy.allclose(answer, both, atol=1e-3):
+            raise Wrong("that averages the held-out images too; compute it on the training images only, or the "
+                        "held-out images are no longer unseen")
+    if numpy.allclose(answer * 255, expected, atol=0.01) or numpy.allclose(answer / 255, expected, atol=0.01):
+        raise Wrong("the values are off by a factor of 255; keep the images' own 0-255 scale")
+    if numpy.allclose(answer, train_images[0], atol=1e-3):
+        raise Wrong("that is the first training image; average all of them (axis=0)")
+    if numpy.abs(answer - expected).max() <= 1:
+        raise Wrong("close, but rounded to whole numbers; keep the mean as floats, e.g. images.mean(axis=0)")
+    raise Wrong("the values differ from the mean of the training images; average over axis=0, as floats")
+
+
+@checker("crops of one image")
+def check_crop_count(answer) -> None:
+    """How many different 227 x 227 crops, mirrored ones included, fit in a 256 x 256 image: 2 x 30 x 30."""
+    if isinstance(answer, bool) or not isinstance(answer, numbers.Real) or not float(answer).is_integer():
+        raise Wrong(f"answer with a whole number, not {answer!r}")
+    answer = int(answer)
+    positions = 256 - 227 + 1
+    if answer == 2 * positions**2:
+        return
+    if answer == positions**2:
+        raise Wrong(f"{answer} counts the positions; each crop can also be mirrored left to right")
+    if answer in ((positions - 1) ** 2, 2 * (positions - 1) ** 2):
+        raise Wrong("off by one: the left edge can sit at 0, 1, ..., 29: that is 30 positions, not 29")
+    if answer in (positions, positions - 1):
+        raise Wrong("that is one direction; the crop also moves down, independently of across")
+    if answer in (2 * positions, 2 * positions + 2, 4 * positions, 2 * (positions - 1)):
+        raise Wrong("combine the choices by multiplying, not adding: every position across goes with every "
+                    "position down, and each crop is mirrored or not")
+    raise Wrong("count the positions of the left edge (0 ... 256-227), the same for the top edge, "
+                "then mirrored or not, and multiply")
+
+
+def _confusion_cases():
+    """(description, confusion matrix with unequal class sizes, expected per-class accuracy)."""
+    cm = numpy.array([[8, 2, 0], [5, 5, 10], [0, 1, 3]])
+    square = numpy.array([[40, 10], [30, 20]])
+    return [
+        ("3 classes of 10, 20 and 4 examples", cm, cm.diagonal() / cm.sum(axis=1)),
+        ("2 classes of 50 examples", square, square.diagonal() / square.sum(axis=1)),
+    ]
+
+
+@checker("per-style accuracy")
+def check_per_class_accuracy(function) -> None:
+    """``function(cm)`` must return, for each true class (row), the fraction of its examples predicted right."""
+    if not callable(function):
+        raise Wrong(f"pass the function itself, e.g. check_per_class_accuracy(my_function), "
+                    f"not {type(function).__name__}")
+    for description, cm, expected in _confusion_cases():
+        try:
+            result = function(cm.copy())
+        except Exception as error:
+            raise Wrong(f"on {description} it raised {type(error).__name__}: {error}") from None
+        try:
+            result = numpy.asarray(result, dtype=numpy.float64)
+        except (TypeError, ValueError):
+            raise Wrong(f"on {description} it returned {result!r}; return one number per class") from None
+        if result.shape != expected.shape:
+            if result.size == 1:
+                raise Wrong("it returns one number; give one accuracy per class (one per row of the matrix)")
+            raise Wrong(f"on {description} it returned shape {result.shape}; want one number per class, "
+                        f"{expected.shape}")
+        if numpy.allclose(result, expected):
+            continue
+        if numpy.allclose(result, cm.diagonal()):
+            raise Wrong("those are counts of right answers; divide each by how many examples that class has "
+                        "(its row's sum)")
+        if numpy.allclose(result, cm.diagonal() / cm.sum(axis=0)):
+            raise Wrong("that divides by the column sums (how often each class was predicted: precision); the "
+                        "accuracy of a true class divides by its row's sum")
+        if numpy.allclose(result, cm.diagonal() / cm.sum()):
+            raise Wrong("that divides by all examples; divide each class's right answers by its own row's sum")
+        raise Wrong(f"on {description} it returned {numpy.round(result, 3).tolist()}, expected "
+                    f"{numpy.round(expected, 3).tolist()}: right answers (the diagonal) over each row's sum")

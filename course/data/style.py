@@ -1,0 +1,851 @@
+"""Lesson 3's data: Flickr Style (20 photographic styles), and an offline style set made of real photos.
+
+Sources, in the order ``load_style("auto")`` tries them:
+
+1. ``flickr``: Flickr Style (Karayev et al., "Recognizing Image Style", 2014), the images listed in
+   Caffe's ``examples/finetune_flickr_style/flickr_style.csv.gz``, put in ``datasets/flickr_style/``
+   by :func:`download_flickr_style` (``python -m course download style``) as ``images/`` plus the
+   list files ``train.txt`` and ``test.txt`` (one ``path label`` per line, as Caffe's
+   ``assemble_data.py`` writes them). Any folder with such list files works.
+2. ``offline``: 20 *synthetic* looks, one per Flickr Style class, applied with random strength to
+   random crops of the real photographs that scikit-image and matplotlib ship. The photos are
+   split between training and validation by photo, never by crop, so validation measures the
+   look on photos the network has never seen.
+
+Images are uint8 ``(N, 3, S, S)`` RGB arrays (or, for Flickr, a dataset that reads them from disk
+one at a time). Every image is made ``S x S`` the seed's way, :func:`tile_and_crop`: no scaling,
+copies side by side when it is too small, the centre when it is too big.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, NamedTuple, Sequence
+
+import numpy
+
+from course.data.download import DataError, DownloadError, data_dir, sha256_of
+
+# Caffe's order (examples/finetune_flickr_style/style_names.txt): label i is STYLE_NAMES[i].
+STYLE_NAMES = (
+    "Detailed", "Pastel", "Melancholy", "Noir", "HDR", "Vintage", "Long Exposure", "Horror", "Sunny",
+    "Bright", "Hazy", "Bokeh", "Serene", "Texture", "Ethereal", "Macro", "Depth of Field",
+    "Geometric Composition", "Minimal", "Romantic",
+)
+N_STYLES = len(STYLE_NAMES)
+SOURCES = ("auto", "flickr", "offline")
+_DOWNLOAD_HINT = "Run `python -m course download style` (needs the internet), or use source='offline'."
+
+
+# ==================================================================================================
+# The seed's preprocessing: tile, then crop
+# ==================================================================================================
+
+def tile_and_crop(image: numpy.ndarray, size: int) -> numpy.ndarray:
+    """Make ``image`` (H, W) or (H, W, C) exactly ``size x size`` without scaling it.
+
+    A side shorter than ``size`` is first repeated (copies of the image side by side) until it is
+    long enough; then the central ``size x size`` window is cut out. Pixels keep their size, so a
+    style's grain, blur and texture survive, which resizing would smooth away.
+    """
+    image = numpy.asarray(image)
+    if isinstance(size, bool) or not isinstance(size, (int, numpy.integer)) or size < 1:
+        raise ValueError(f"size must be a positive whole number of pixels, not {size!r}")
+    if image.ndim not in (2, 3) or image.shape[0] == 0 or image.shape[1] == 0:
+        raise ValueError(f"expected an (H, W) or (H, W, C) image, got an array of shape {image.shape}")
+    h, w = image.shape[:2]
+    reps = (math.ceil(size / h), math.ceil(size / w)) + (1,) * (image.ndim - 2)
+    tiled = numpy.tile(image, reps) if reps[:2] != (1, 1) else image
+    top = (tiled.shape[0] - size) // 2
+    left = (tiled.shape[1] - size) // 2
+    return numpy.ascontiguousarray(tiled[top:top + size, left:left + size])
+
+
+def to_chw(image: numpy.ndarray) -> numpy.ndarray:
+    """(H, W, 3) -> (3, H, W), the layout Chainer's convolutions take."""
+    return numpy.ascontiguousarray(image.transpose(2, 0, 1))
+
+
+def compute_mean(images: Sequence[numpy.ndarray], *, batch_size: int = 500, progress: bool = True) -> numpy.ndarray:
+    """The mean image, float32 (C, H, W): the average of ``images`` pixel by pixel.
+
+    ``images`` is an (N, C, H, W) array or a dataset that reads images from disk (then a progress
+    bar shows, as the seed's ``compute_mean.py`` printed one). Compute it on the training images
+    only: the held-out images must stay unseen.
+    """
+    n = len(images)
+    if n == 0:
+        raise ValueError("cannot average zero images")
+    total = None
+    starts = range(0, n, batch_size)
+    if progress and not isinstance(images, numpy.ndarray):
+        from tqdm.auto import tqdm
+
+        starts = tqdm(starts, desc="mean image", unit="batch")
+    for start in starts:
+        chunk = numpy.asarray(images[start:start + batch_size], dtype=numpy.float64).sum(axis=0)
+        total = chunk if total is None else total + chunk
+    return (total / n).astype(numpy.float32)
+
+
+# ==================================================================================================
+# List files ("path label" per line) and the images they name
+# ==================================================================================================
+
+class ImageEntry(NamedTuple):
+    """One line of a list file: an image file and its style label."""
+
+    path: Path
+    label: int
+
+
+def read_image_list(list_file: str | os.PathLike, *, n_classes: int = N_STYLES) -> list[ImageEntry]:
+    """Read a Caffe/Chainer image list: one ``path label`` per line, blank lines ignored.
+
+    Relative paths are relative to the list file's folder. The path may contain spaces (the label
+    is the last field). Every file must exist and every label be in ``0 .. n_classes - 1``;
+    otherwise a :class:`DataError` names the line and the fix.
+    """
+    list_file = Path(list_file)
+    if not list_file.is_file():
+        raise DataError(f"{list_file} does not exist. {_DOWNLOAD_HINT}")
+    entries, missing = [], []
+    with open(list_file, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            fields = line.rsplit(maxsplit=1)
+            if len(fields) != 2:
+                raise DataError(f"{list_file}, line {number}: {line!r} is not `path label` "
+                                f"(an image path, a space, then a class number 0-{n_classes - 1}).")
+            name, label_text = fields
+            try:
+                label = int(label_text)
+            except ValueError:
+                raise DataError(f"{list_file}, line {number}: the label {label_text!r} is not a whole number; "
+                                f"each line is `path label` with a class number 0-{n_classes - 1}.") from None
+            if not 0 <= label < n_classes:
+                raise DataError(f"{list_file}, line {number}: label {label} is outside 0-{n_classes - 1} "
+                                f"(there are {n_classes} styles). Fix or delete that line.")
+            path = Path(name) if os.path.isabs(name) else list_file.parent / name
+            if not path.is_file():
+                missing.append(path)
+            entries.append(ImageEntry(path, label))
+    if missing:
+        shown = ", ".join(str(p) for p in missing[:3]) + (" ..." if len(missing) > 3 else "")
+        raise DataError(f"{list_file} names {len(missing)} image file(s) that do not exist: {shown}. "
+                        f"Download them again ({_DOWNLOAD_HINT.split('(')[0].strip()}) or delete their lines.")
+    if not entries:
+        raise DataError(f"{list_file} lists no images. {_DOWNLOAD_HINT}")
+    return entries
+
+
+def write_image_list(list_file: str | os.PathLike, entries: Iterable[tuple[str | os.PathLike, int]]) -> Path:
+    """Write ``path label`` lines, paths relative to the list file's folder where possible."""
+    list_file = Path(list_file)
+    list_file.parent.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for path, label in entries:
+        path = Path(path)
+        try:
+            path = path.relative_to(list_file.parent)
+        except ValueError:
+            pass
+        lines.append(f"{path.as_posix()} {int(label)}\n")
+    list_file.write_text("".join(lines), encoding="utf-8")
+    return list_file
+
+
+def save_image_list(list_file: str | os.PathLike, images: numpy.ndarray, labels: Sequence[int]) -> Path:
+    """Write uint8 (N, 3, H, W) RGB ``images`` as PNG files in ``images/`` beside ``list_file``, and list them."""
+    import cv2
+
+    list_file = Path(list_file)
+    folder = list_file.parent / "images"
+    folder.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for i, (image, label) in enumerate(zip(images, labels)):
+        path = folder / f"{i:05d}.png"
+        if not cv2.imwrite(str(path), cv2.cvtColor(numpy.ascontiguousarray(image.transpose(1, 2, 0)),
+                                                   cv2.COLOR_RGB2BGR)):
+            raise OSError(f"could not write {path}")
+        entries.append((path, label))
+    return write_image_list(list_file, entries)
+
+
+def read_image(path: str | os.PathLike, size: int) -> numpy.ndarray:
+    """Read an image file (JPEG, PNG, ...) as uint8 RGB (3, size, size) with :func:`tile_and_crop`."""
+    import cv2
+
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise DataError(f"{path} cannot be read as an image (truncated, empty or not an image file). "
+                        f"Delete it and download again, or remove its line from the list file.")
+    return to_chw(tile_and_crop(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), size))
+
+
+class ImageListDataset:
+    """The images of a list file, read from disk when asked for: ``dataset[i]`` is uint8 (3, S, S).
+
+    Indexing with a slice or an index array gives a stacked (N, 3, S, S) array, so the dataset can
+    stand in for an image array in ``train_classifier``, ``predict`` and ``viz.show_images``.
+    """
+
+    def __init__(self, entries: Sequence[ImageEntry], size: int):
+        self.entries = list(entries)
+        self.size = size
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    @property
+    def labels(self) -> numpy.ndarray:
+        """The labels, int32, in list order."""
+        return numpy.array([e.label for e in self.entries], dtype=numpy.int32)
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        """(N, 3, S, S), as if it were an array."""
+        return (len(self), 3, self.size, self.size)
+
+    def __getitem__(self, index):
+        if isinstance(index, (int, numpy.integer)):
+            return read_image(self.entries[index].path, self.size)
+        positions = range(len(self))[index] if isinstance(index, slice) else numpy.asarray(index).ravel()
+        images = [read_image(self.entries[i].path, self.size) for i in positions]
+        return numpy.stack(images) if images else numpy.zeros((0, 3, self.size, self.size), numpy.uint8)
+
+
+def load_image_list(list_file: str | os.PathLike, size: int) -> tuple[ImageListDataset, numpy.ndarray]:
+    """``(images, labels)`` of a list file: images read lazily at ``size x size``, labels int32."""
+    dataset = ImageListDataset(read_image_list(list_file), size)
+    return dataset, dataset.labels
+
+
+# ==================================================================================================
+# Flickr Style: Caffe's csv of Flickr URLs, the download, and the list files
+# ==================================================================================================
+
+_CAFFE_CSV = "examples/finetune_flickr_style/flickr_style.csv.gz"
+FLICKR_CSV_URLS = (
+    # The version this lesson was written against (Caffe commit a14cacf), then whatever master has.
+    f"https://raw.githubusercontent.com/BVLC/caffe/a14cacff34ac5672f65db90d37310b331eb51242/{_CAFFE_CSV}",
+    f"https://raw.githubusercontent.com/BVLC/caffe/master/{_CAFFE_CSV}",
+)
+CSV_COLUMNS = ("image_url", "label", "_split")  # what Caffe's assemble_data.py uses (index_col=0)
+# Flickr answers a deleted photo with this placeholder image (SHA-1 from Caffe's assemble_data.py).
+MISSING_IMAGE_SHA1 = "6a92790b1c2a301c6e7ddef645dca1f53ea97ac2"
+
+
+class FlickrPhoto(NamedTuple):
+    """One row of Caffe's flickr_style.csv: the photo's id, URL, style label and split."""
+
+    image_id: str
+    url: str
+    label: int
+    split: str
+
+
+def flickr_style_dir() -> Path:
+    """Where Flickr Style lives: ``<data_dir>/flickr_style`` (csv, ``images/``, ``train.txt``, ``test.txt``)."""
+    return data_dir() / "flickr_style"
+
+
+def flickr_style_present(directory: str | os.PathLike | None = None) -> bool:
+    """True when ``directory`` (default :func:`flickr_style_dir`) has both ``train.txt`` and ``test.txt``."""
+    directory = Path(directory) if directory else flickr_style_dir()
+    return (directory / "train.txt").is_file() and (directory / "test.txt").is_file()
+
+
+def read_flickr_csv(path: str | os.PathLike) -> list[FlickrPhoto]:
+    """Read Caffe's ``flickr_style.csv.gz`` (or the plain csv): the first column is the photo's id.
+
+    The columns ``image_url``, ``label`` (0-19, Caffe's order) and ``_split`` (``train``/``test``)
+    must be there; other columns are ignored. If a ``.sha256`` file recorded at download time lies
+    beside it, the csv must still have that hash. Anything else is a :class:`DataError`.
+    """
+    path = Path(path)
+    fix = f"Delete {path} and run `python -m course download style` again."
+    if not path.is_file():
+        raise DataError(f"{path} does not exist. {_DOWNLOAD_HINT}")
+    recorded = path.with_name(path.name + ".sha256")
+    if recorded.is_file() and recorded.read_text().split()[0] != sha256_of(path):
+        raise DataError(f"{path} changed since it was downloaded (its SHA-256 differs from {recorded.name}). {fix}")
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as error:
+            raise DataError(f"{path} is not a readable gzip file ({error}). {fix}") from None
+    try:
+        reader = csv.reader(io.StringIO(raw.decode("utf-8")))
+        header = next(reader, None)
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise DataError(f"{path} is not a csv text file ({error}). {fix}") from None
+    if not header:
+        raise DataError(f"{path} is empty. {fix}")
+    missing = [c for c in CSV_COLUMNS if c not in header]
+    if missing:
+        raise DataError(f"{path} has no column(s) {', '.join(missing)}; its header is {header}. "
+                        f"Expected Caffe's flickr_style.csv with {', '.join(CSV_COLUMNS)}. {fix}")
+    url_at, label_at, split_at = (header.index(c) for c in CSV_COLUMNS)
+    photos = []
+    for number, row in enumerate(reader, 2):
+        if not row:
+            continue
+        if len(row) != len(header):
+            raise DataError(f"{path}, line {number}: {len(row)} fields where the header has {len(header)}. {fix}")
+        try:
+            label = int(float(row[label_at]))
+        except ValueError:
+            raise DataError(f"{path}, line {number}: label {row[label_at]!r} is not a number. {fix}") from None
+        if not 0 <= label < N_STYLES:
+            raise DataError(f"{path}, line {number}: label {label} is outside 0-{N_STYLES - 1}. {fix}")
+        if row[split_at] not in ("train", "test"):
+            raise DataError(f"{path}, line {number}: _split is {row[split_at]!r}, not train or test. {fix}")
+        if not row[url_at].startswith(("http://", "https://")):
+            raise DataError(f"{path}, line {number}: image_url {row[url_at]!r} is not a URL. {fix}")
+        photos.append(FlickrPhoto(row[0], row[url_at], label, row[split_at]))
+    if not photos:
+        raise DataError(f"{path} lists no photos. {fix}")
+    return photos
+
+
+def _download_csv(destination: Path, timeout: float) -> Path:
+    """Fetch Caffe's csv (no published checksum: record the SHA-256 of what arrived beside it)."""
+    import pooch
+    import requests
+
+    if destination.is_file():
+        return destination
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    failures = []
+    for url in FLICKR_CSV_URLS:
+        try:
+            pooch.retrieve(url, known_hash=None, fname=destination.name, path=destination.parent,
+                           downloader=pooch.HTTPDownloader(progressbar=False, timeout=timeout))
+            break
+        except requests.exceptions.ConnectionError as error:
+            failures.append(f"{url}: no connection ({type(error).__name__})")
+        except (requests.exceptions.RequestException, OSError) as error:
+            failures.append(f"{url}: {error}")
+    else:
+        offline = all("no connection" in f for f in failures)
+        advice = ("This machine seems to be offline: connect and run `python -m course download style` again, "
+                  f"or copy flickr_style.csv.gz from a Caffe checkout to {destination}."
+                  if offline else f"Try again later, or copy flickr_style.csv.gz from a Caffe checkout to {destination}.")
+        raise DownloadError("Could not download flickr_style.csv.gz.\n  " + "\n  ".join(failures) + f"\n{advice}")
+    try:
+        read_flickr_csv(destination)
+    except DataError:
+        destination.unlink()
+        raise
+    destination.with_name(destination.name + ".sha256").write_text(f"{sha256_of(destination)}  {destination.name}\n")
+    return destination
+
+
+def _fetch_image(url: str, destination: Path, timeout: float) -> str:
+    """Download one photo unless a readable copy is there: ``ok``, ``gone`` (dead URL) or ``offline``."""
+    import cv2
+    import requests
+
+    if destination.is_file() and cv2.imread(str(destination)) is not None:
+        return "ok"
+    try:
+        response = requests.get(url, timeout=timeout)
+    except requests.exceptions.ConnectionError:
+        return "offline"
+    except requests.exceptions.RequestException:
+        return "gone"
+    content = response.content
+    if (response.status_code != 200 or "unavailable" in response.url or not content
+            or hashlib.sha1(content).hexdigest() == MISSING_IMAGE_SHA1
+            or cv2.imdecode(numpy.frombuffer(content, numpy.uint8), cv2.IMREAD_COLOR) is None):
+        return "gone"
+    temporary = destination.with_name(f".{destination.name}.part")
+    temporary.write_bytes(content)
+    os.replace(temporary, destination)
+    return "ok"
+
+
+def download_flickr_style(n_images: int | None = 80_000, *, seed: int = 831486,
+                          directory: str | os.PathLike | None = None, workers: int = 16,
+                          timeout: float = 15.0) -> Path:
+    """Download Flickr Style into ``directory`` (default :func:`flickr_style_dir`) the way Caffe does.
+
+    Fetches Caffe's csv, shuffles its rows with ``seed`` and keeps ``n_images`` of them (None: all;
+    the seed's blog used 80,000 and seed 831486), downloads those photos into ``images/`` with
+    ``workers`` threads (skipping photos already there, and dead URLs: many Flickr photos are gone),
+    then writes ``train.txt`` and ``test.txt`` for the photos that arrived. Re-running resumes.
+    """
+    from tqdm.auto import tqdm
+
+    directory = Path(directory) if directory else flickr_style_dir()
+    photos = read_flickr_csv(_download_csv(directory / "flickr_style.csv.gz", timeout))
+    order = numpy.random.RandomState(seed).permutation(len(photos))
+    chosen = [photos[i] for i in order[:n_images]]
+    images = directory / "images"
+    images.mkdir(parents=True, exist_ok=True)
+    targets = [images / photo.url.split("/")[-1] for photo in chosen]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(tqdm(pool.map(lambda pair: _fetch_image(pair[0].url, pair[1], timeout), zip(chosen, targets)),
+                            total=len(chosen), desc="Flickr photos", unit="img"))
+    if results and results.count("ok") == 0 and "offline" in results:
+        raise DownloadError(f"None of the {len(chosen)} photos could be downloaded: this machine seems to be offline. "
+                            f"Connect and run `python -m course download style` again (it resumes).")
+    for split in ("train", "test"):
+        write_image_list(directory / f"{split}.txt",
+                         [(target, photo.label) for photo, target, result in zip(chosen, targets, results)
+                          if result == "ok" and photo.split == split])
+    print(f"Flickr Style: {results.count('ok')} of {len(chosen)} photos present, "
+          f"{results.count('gone')} gone from Flickr, {results.count('offline')} not reached. "
+          f"csv SHA-256 recorded in {directory / 'flickr_style.csv.gz.sha256'}")
+    return directory
+
+
+# ==================================================================================================
+# Synthetic looks, one per Flickr Style class
+# ==================================================================================================
+# Each look takes an RGB float32 (H, W, 3) image in [0, 1], a strength in [0, 1] and a NumPy
+# Generator, and returns a new image of the same shape in [0, 1]. Sizes (blur radii, streak
+# lengths...) are fractions of the image size, so a look reads the same at 64 and at 256 pixels.
+
+Look = Callable[[numpy.ndarray, float, numpy.random.Generator], numpy.ndarray]
+_LUMA = numpy.array([0.299, 0.587, 0.114], dtype=numpy.float32)
+
+
+def luminance(image: numpy.ndarray) -> numpy.ndarray:
+    """Perceived brightness (H, W) of an RGB image (ITU-R 601 weights)."""
+    return image @ _LUMA
+
+
+def _saturate(image, amount):
+    grey = luminance(image)[..., None]
+    return grey + amount * (image - grey)
+
+
+def _contrast(image, amount, pivot=0.5):
+    return pivot + amount * (image - pivot)
+
+
+def _blur(image, sigma):
+    import cv2
+
+    return cv2.GaussianBlur(image, (0, 0), sigmaX=max(float(sigma), 0.3)) if sigma > 0 else image
+
+
+def _tint(image, colour, amount):
+    return image * (1 - amount + amount * numpy.asarray(colour, numpy.float32))
+
+
+def _screen(image, light, amount):
+    return 1 - (1 - image) * (1 - amount * light)
+
+
+def _radius(shape, centre=(0.5, 0.5)):
+    """Distance of every pixel from ``centre`` (fractions of height, width); 1 at the farthest corner."""
+    h, w = shape[:2]
+    y = (numpy.arange(h, dtype=numpy.float32) + 0.5) / h - centre[0]
+    x = (numpy.arange(w, dtype=numpy.float32) + 0.5) / w - centre[1]
+    r = numpy.sqrt(y[:, None] ** 2 + x[None, :] ** 2)
+    return r / r.max()
+
+
+def _vignette(image, amount, towards=0.0):
+    mask = (amount * _radius(image.shape) ** 2)[..., None]
+    return image * (1 - mask) + towards * mask
+
+
+def _grain(image, amount, rng):
+    return image + rng.normal(0, amount, image.shape[:2]).astype(numpy.float32)[..., None]
+
+
+def _size(image):
+    return min(image.shape[:2])
+
+
+def detailed(image, strength, rng):
+    """Crisp and busy: strong unsharp masking brings out every fine edge."""
+    blurred = _blur(image, 0.015 * _size(image) + 0.5)
+    return _contrast(image + (1.0 + 2.5 * strength) * (image - blurred), 1 + 0.2 * strength)
+
+
+def pastel(image, strength, rng):
+    """Soft pale colours: less saturation and contrast, lifted towards white, a light tint."""
+    tints = ((1.0, 0.86, 0.92), (0.86, 1.0, 0.94), (0.92, 0.88, 1.0), (1.0, 0.93, 0.84))
+    out = _saturate(image, 1 - 0.55 * strength)
+    out = _contrast(out, 1 - 0.35 * strength)
+    out = out + (0.25 + 0.25 * strength) * (1 - out)
+    return _tint(out, tints[rng.integers(len(tints))], 0.6 * strength)
+
+
+def melancholy(image, strength, rng):
+    """Sad and cold: nearly colourless, blue, dark and flat."""
+    out = _saturate(image, 1 - 0.75 * strength)
+    out = _tint(out, (0.78, 0.88, 1.1), strength)
+    out = numpy.clip(out, 0, 1) ** (1 + 0.6 * strength)
+    return _contrast(out, 1 - 0.3 * strength, pivot=0.3)
+
+
+def noir(image, strength, rng):
+    """Film noir: black and white, hard contrast, dark corners."""
+    grey = luminance(image)
+    out = _contrast(grey, 1.4 + 1.4 * strength, pivot=float(grey.mean()))
+    out = numpy.repeat(out[..., None], 3, axis=2)
+    return _vignette(numpy.clip(out, 0, 1), 0.6 * strength)
+
+
+def hdr(image, strength, rng):
+    """Tone-mapped HDR: flattened light, exaggerated local detail with halos, loud colour."""
+    base = _blur(image, 0.08 * _size(image))
+    out = 0.5 + (base - 0.5) * (1 - 0.5 * strength) + (image - base) * (1.5 + 2.5 * strength)
+    return _saturate(out, 1.3 + 0.6 * strength)
+
+
+def vintage(image, strength, rng):
+    """An old print: sepia-yellow, faded blacks, soft contrast, dark corners, grain."""
+    sepia = numpy.array([[0.393, 0.769, 0.189], [0.349, 0.686, 0.168], [0.272, 0.534, 0.131]], numpy.float32)
+    toned = image @ sepia.T
+    out = image + (0.5 + 0.5 * strength) * (toned - image)
+    lift = 0.08 + 0.12 * strength
+    out = lift + (1 - 1.6 * lift) * _contrast(out, 1 - 0.25 * strength)
+    return _grain(_vignette(out, 0.45 * strength), 0.03 * strength, rng)
+
+
+def long_exposure(image, strength, rng):
+    """Motion streaks: everything smeared along one direction, as with a slow shutter."""
+    import cv2
+
+    length = max(3, round((0.08 + 0.17 * strength) * _size(image)))
+    kernel = numpy.zeros((length, length), numpy.float32)
+    kernel[length // 2, :] = 1 / length
+    angle = float(rng.uniform(0, 180))
+    rotation = cv2.getRotationMatrix2D(((length - 1) / 2, (length - 1) / 2), angle, 1.0)
+    kernel = cv2.warpAffine(kernel, rotation, (length, length))
+    kernel /= kernel.sum()
+    streaked = cv2.filter2D(image, -1, kernel, borderType=cv2.BORDER_REFLECT)
+    return _contrast(streaked, 1.1, pivot=0.2) + 0.04 * strength
+
+
+def horror(image, strength, rng):
+    """Dark and sick: crushed shadows, a red or green cast, heavy vignette, noise."""
+    casts = ((1.25, 0.65, 0.6), (0.75, 1.15, 0.7))
+    out = numpy.clip(image, 0, 1) ** (1.6 + 1.2 * strength)
+    out = _tint(_saturate(out, 0.6), casts[rng.integers(len(casts))], 0.5 + 0.5 * strength)
+    out = _contrast(out, 1.3 + 0.4 * strength, pivot=0.25)
+    return _grain(_vignette(out, 0.8 * strength), 0.04 * strength, rng)
+
+
+def sunny(image, strength, rng):
+    """Warm sunlight: golden tint, brighter, richer colour, a glow from a top corner."""
+    out = _tint(image, (1.15, 1.03, 0.75), strength)
+    out = numpy.clip(out, 0, 1) ** (1 / (1 + 0.35 * strength))
+    out = _saturate(out, 1 + 0.5 * strength)
+    corner = (0.0, float(rng.choice([0.0, 1.0])))
+    glow = numpy.clip(1 - _radius(image.shape, corner) * 1.3, 0, 1)[..., None] * numpy.float32([1, 0.85, 0.5])
+    return _screen(out, glow, 0.5 * strength)
+
+
+def bright(image, strength, rng):
+    """Over-exposed: everything lifted, highlights burnt to white."""
+    out = image * (1.3 + 0.7 * strength)
+    return numpy.clip(out, 0, 1) ** (1 - 0.35 * strength)
+
+
+def hazy(image, strength, rng):
+    """Fog: a pale veil, thicker towards the top, over softened, greyer colours."""
+    fog = numpy.float32([0.82, 0.85, 0.9]) + rng.uniform(-0.05, 0.05, 3).astype(numpy.float32)
+    rows = numpy.linspace(1.0, 0.55, image.shape[0], dtype=numpy.float32)[:, None, None]
+    amount = (0.35 + 0.35 * strength) * rows
+    out = _saturate(_blur(image, 0.01 * _size(image)), 0.8)
+    return out * (1 - amount) + fog * amount
+
+
+def bokeh(image, strength, rng):
+    """Out-of-focus background with round discs of light."""
+    import cv2
+
+    size = _size(image)
+    out = _blur(image, (0.03 + 0.05 * strength) * size)
+    discs = numpy.zeros_like(image)
+    for _ in range(int(rng.integers(6, 16))):
+        centre = (int(rng.integers(0, image.shape[1])), int(rng.integers(0, image.shape[0])))
+        radius = max(2, int(rng.uniform(0.04, 0.1) * size))
+        colour = image[centre[1], centre[0]] * 0.5 + 0.5 * rng.uniform(0.6, 1.0, 3)
+        cv2.circle(discs, centre, radius, colour.astype(float).tolist(), thickness=-1, lineType=cv2.LINE_AA)
+    return _screen(out, _blur(discs, 0.01 * size), 0.35 + 0.35 * strength)
+
+
+def serene(image, strength, rng):
+    """Calm: soft focus, cool blue-green, gentle contrast, a little lighter."""
+    out = _blur(image, 0.012 * _size(image) * strength)
+    out = _tint(_saturate(out, 0.8), (0.88, 1.0, 1.08), strength)
+    out = _contrast(out, 1 - 0.35 * strength)
+    return out + 0.1 * strength * (1 - out)
+
+
+def texture(image, strength, rng):
+    """A tactile surface: a fine random relief (like canvas or stone) pressed into the picture."""
+    shape = image.shape[:2]
+    noise = rng.normal(0, 1, shape).astype(numpy.float32)
+    relief = _blur(noise, 0.6) - _blur(noise, 0.03 * _size(image) + 1)
+    relief /= relief.std() + 1e-6
+    return image * (1 + (0.12 + 0.2 * strength) * relief)[..., None]
+
+
+def ethereal(image, strength, rng):
+    """Dreamlike: a bright glow blooms over a pale, slightly cool picture."""
+    glow = _blur(image, 0.05 * _size(image))
+    out = _screen(image, glow, 0.4 + 0.5 * strength)
+    out = _saturate(out, 1 - 0.4 * strength)
+    return _tint(out, (0.95, 0.98, 1.06), strength)
+
+
+def macro(image, strength, rng):
+    """Close-up: a small patch enlarged (soft, big details), the edges out of focus."""
+    import cv2
+
+    h, w = image.shape[:2]
+    keep = 1 - 0.5 * strength
+    ch, cw = max(2, int(h * keep)), max(2, int(w * keep))
+    top, left = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
+    out = cv2.resize(image[top:top + ch, left:left + cw], (w, h), interpolation=cv2.INTER_LINEAR)
+    mask = numpy.clip(_radius(image.shape) * 1.4 - 0.3, 0, 1)[..., None]
+    out = out * (1 - mask) + _blur(out, 0.04 * _size(image)) * mask
+    return _saturate(out, 1.2)
+
+
+def depth_of_field(image, strength, rng):
+    """Shallow focus: one sharp horizontal band, blur growing above and below it."""
+    h = image.shape[0]
+    focus = rng.uniform(0.3, 0.7) * h
+    rows = numpy.clip(numpy.abs(numpy.arange(h, dtype=numpy.float32) - focus) / (0.35 * h), 0, 1)[:, None, None]
+    blurred = _blur(image, (0.03 + 0.04 * strength) * _size(image))
+    return _saturate(image * (1 - rows) + blurred * rows, 1.1)
+
+
+def geometric_composition(image, strength, rng):
+    """Graphic shapes: flat posterised colour areas outlined by dark lines."""
+    import cv2
+
+    levels = 3 if strength > 0.7 else 4
+    flat = _blur(image, 0.01 * _size(image))
+    out = numpy.round(numpy.clip(flat, 0, 1) * (levels - 1)) / (levels - 1)
+    grey = (numpy.clip(luminance(flat), 0, 1) * 255).astype(numpy.uint8)
+    edges = cv2.Canny(grey, 40, 120).astype(numpy.float32)[..., None] / 255
+    return out * (1 - (0.5 + 0.5 * strength) * edges)
+
+
+def minimal(image, strength, rng):
+    """Minimalism: almost empty, one soft colour field with a faint trace of the scene."""
+    mean = image.reshape(-1, 3).mean(axis=0)
+    out = _blur(image, 0.05 * _size(image))
+    out = out + (0.6 + 0.3 * strength) * (mean - out)
+    return out + 0.2 * strength * (1 - out)
+
+
+def romantic(image, strength, rng):
+    """Warm pink softness: a rosy tint, a gentle glow, corners fading to light."""
+    out = _tint(image, (1.12, 0.9, 0.97), strength)
+    out = _screen(out, _blur(out, 0.03 * _size(image)), 0.35 * strength)
+    return _vignette(_saturate(out, 0.9), 0.35 * strength, towards=1.0)
+
+
+LOOKS: dict[str, Look] = dict(zip(STYLE_NAMES, (
+    detailed, pastel, melancholy, noir, hdr, vintage, long_exposure, horror, sunny, bright, hazy, bokeh,
+    serene, texture, ethereal, macro, depth_of_field, geometric_composition, minimal, romantic,
+)))
+
+
+def apply_look(look: str | Look, image: numpy.ndarray, strength: float = 1.0,
+               rng: numpy.random.Generator | None = None) -> numpy.ndarray:
+    """Apply a look (a style name or a look function) to a uint8 or [0, 1] float RGB (H, W, 3) image.
+
+    Returns an image of the same dtype (uint8 in, uint8 out), clipped to the valid range.
+    """
+    image = numpy.asarray(image)
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"expected an RGB image of shape (H, W, 3), got {image.shape}")
+    if isinstance(look, str):
+        if look not in LOOKS:
+            raise ValueError(f"no look named {look!r}; the looks are {', '.join(LOOKS)}")
+        look = LOOKS[look]
+    rng = rng if rng is not None else numpy.random.default_rng(0)
+    as_float = image.astype(numpy.float32) / 255 if image.dtype == numpy.uint8 else image.astype(numpy.float32)
+    out = numpy.clip(look(as_float, float(strength), rng), 0, 1)
+    return (out * 255).round().astype(numpy.uint8) if image.dtype == numpy.uint8 else out.astype(numpy.float32)
+
+
+# ==================================================================================================
+# The offline style set: the looks on random crops of real photos, split by photo
+# ==================================================================================================
+
+# Real photographs that installed packages ship: scikit-image's data and matplotlib's sample data.
+# (skimage's motorcycle_right is the same scene as motorcycle_left, so it is left out: the twins
+# could otherwise land on both sides of the split.)
+_SKIMAGE_PHOTOS = {
+    "astronaut": "astronaut", "chelsea": "chelsea", "coffee": "coffee", "rocket": "rocket",
+    "hubble": "hubble_deep_field", "immunohistochemistry": "immunohistochemistry", "retina": "retina",
+    "motorcycle": "stereo_motorcycle", "camera": "camera", "moon": "moon", "brick": "brick",
+    "grass": "grass", "gravel": "gravel", "coins": "coins", "clock": "clock", "page": "page", "text": "text",
+}
+_MATPLOTLIB_PHOTOS = {"grace_hopper": "grace_hopper.jpg", "present": "Minduka_Present_Blue_Pack.png"}
+PHOTO_NAMES = tuple(_SKIMAGE_PHOTOS) + tuple(_MATPLOTLIB_PHOTOS)
+# Held out for validation: three colour photos and two grey ones, unlike any training photo in content.
+VALIDATION_PHOTOS = ("chelsea", "rocket", "grace_hopper", "coins", "grass")
+
+
+def load_photo(name: str) -> numpy.ndarray:
+    """One of the shipped photos (:data:`PHOTO_NAMES`) as uint8 RGB (H, W, 3); grey ones as three equal channels."""
+    if name in _SKIMAGE_PHOTOS:
+        import skimage.data
+
+        image = getattr(skimage.data, _SKIMAGE_PHOTOS[name])()
+        if name == "motorcycle":
+            image = image[0]  # (left, right, disparity): the left view only
+    elif name in _MATPLOTLIB_PHOTOS:
+        import matplotlib
+        import matplotlib.image
+
+        path = Path(matplotlib.get_data_path()) / "sample_data" / _MATPLOTLIB_PHOTOS[name]
+        image = matplotlib.image.imread(path)
+    else:
+        raise ValueError(f"no photo named {name!r}; the photos are {', '.join(PHOTO_NAMES)}")
+    image = numpy.asarray(image)
+    if image.dtype != numpy.uint8:  # matplotlib reads PNG as float in [0, 1]
+        image = (numpy.clip(image, 0, 1) * 255).round().astype(numpy.uint8)
+    if image.ndim == 2:
+        image = numpy.repeat(image[..., None], 3, axis=2)
+    return numpy.ascontiguousarray(image[..., :3])
+
+
+def _random_view(photo: numpy.ndarray, size: int, rng: numpy.random.Generator) -> numpy.ndarray:
+    """A random square crop (45-100% of the short side) of ``photo``, resized to ``size``, maybe mirrored."""
+    import cv2
+
+    h, w = photo.shape[:2]
+    side = int(min(h, w) * rng.uniform(0.45, 1.0))
+    top, left = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
+    view = cv2.resize(photo[top:top + side, left:left + side], (size, size), interpolation=cv2.INTER_AREA)
+    return view[:, ::-1] if rng.random() < 0.5 else view
+
+
+def make_style_set(photos: dict[str, numpy.ndarray], per_class: int, size: int, *, seed: int = 0,
+                   progress: bool = False) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:
+    """``per_class`` images of each look: random views of ``photos``, each look at a random strength.
+
+    Returns ``(images uint8 (N, 3, size, size), labels int32, photo name of each image)``, shuffled.
+    The photos take turns, so every photo appears in every class about equally often.
+    """
+    if not photos:
+        raise ValueError("make_style_set needs at least one photo")
+    rng = numpy.random.default_rng(seed)
+    names = list(photos)
+    count = per_class * N_STYLES
+    images = numpy.empty((count, 3, size, size), numpy.uint8)
+    labels = numpy.repeat(numpy.arange(N_STYLES, dtype=numpy.int32), per_class)
+    sources = numpy.array([names[(i % per_class + label) % len(names)] for i, label in enumerate(labels)])
+    looks = list(LOOKS.values())
+    indices: Iterable[int] = range(count)
+    if progress:
+        from tqdm.auto import tqdm
+
+        indices = tqdm(indices, desc="styling photos", unit="img")
+    for i in indices:
+        view = _random_view(photos[sources[i]], size, rng)
+        images[i] = to_chw(apply_look(looks[labels[i]], view, rng.uniform(0.5, 1.0), rng))
+    order = rng.permutation(count)
+    return images[order], labels[order], sources[order]
+
+
+def _working_photos(names: Sequence[str], size: int) -> dict[str, numpy.ndarray]:
+    """The photos, shrunk (never enlarged) so the short side is at most 4 x ``size``: crops stay cheap."""
+    import cv2
+
+    photos = {}
+    for name in names:
+        photo = load_photo(name)
+        scale = min(1.0, 4 * size / min(photo.shape[:2]))
+        if scale < 1:
+            photo = cv2.resize(photo, (round(photo.shape[1] * scale), round(photo.shape[0] * scale)),
+                               interpolation=cv2.INTER_AREA)
+        photos[name] = photo
+    return photos
+
+
+# ==================================================================================================
+# One entry point
+# ==================================================================================================
+
+@dataclass(frozen=True)
+class StyleData:
+    """Training and held-out images with labels, the photo each image came from, and where it all came from.
+
+    Images are uint8 (N, 3, S, S) arrays, or :class:`ImageListDataset` for Flickr (read from disk).
+    """
+
+    train: tuple[numpy.ndarray | ImageListDataset, numpy.ndarray]
+    test: tuple[numpy.ndarray | ImageListDataset, numpy.ndarray]
+    train_photos: numpy.ndarray
+    test_photos: numpy.ndarray
+    source: str
+    description: str
+    class_names: tuple[str, ...] = STYLE_NAMES
+
+
+def load_flickr_style(directory: str | os.PathLike | None = None, *, image_size: int = 256) -> StyleData:
+    """Flickr Style from ``train.txt`` and ``test.txt`` in ``directory`` (default :func:`flickr_style_dir`)."""
+    directory = Path(directory) if directory else flickr_style_dir()
+    if not directory.is_dir() or not any(directory.iterdir()):
+        raise DataError(f"{directory} is empty or missing: there is no Flickr Style there. {_DOWNLOAD_HINT}")
+    if not flickr_style_present(directory):
+        raise DataError(f"{directory} has no train.txt and test.txt (one `path label` per line). {_DOWNLOAD_HINT}")
+    train = load_image_list(directory / "train.txt", image_size)
+    test = load_image_list(directory / "test.txt", image_size)
+    paths = [numpy.array([str(e.path) for e in d.entries]) for d in (train[0], test[0])]
+    return StyleData(train, test, paths[0], paths[1], "flickr",
+                     f"Flickr Style from {directory}: {len(train[1]):,} train / {len(test[1]):,} test photos, "
+                     f"tiled and cropped to {image_size}x{image_size}")
+
+
+def load_offline_style(*, image_size: int = 64, train_per_class: int = 60, test_per_class: int = 20,
+                       seed: int = 0, progress: bool = False) -> StyleData:
+    """The offline style set: the 20 looks on crops of the shipped photos, validation photos held out."""
+    train_names = [n for n in PHOTO_NAMES if n not in VALIDATION_PHOTOS]
+    train = make_style_set(_working_photos(train_names, image_size), train_per_class, image_size, seed=seed,
+                           progress=progress)
+    test = make_style_set(_working_photos(VALIDATION_PHOTOS, image_size), test_per_class, image_size,
+                          seed=seed + 1, progress=progress)
+    return StyleData(train[:2], test[:2], train[2], test[2], "offline",
+                     f"synthetic looks on real photos: {len(train[1]):,} train images from {len(train_names)} photos, "
+                     f"{len(test[1]):,} held-out images from {len(VALIDATION_PHOTOS)} other photos, "
+                     f"{image_size}x{image_size}")
+
+
+def load_style(source: str = "auto", *, image_size: int = 64, train_per_class: int = 60, test_per_class: int = 20,
+               seed: int = 0, verbose: bool = True) -> StyleData:
+    """Lesson 3's data from ``source`` (see the module docstring); ``auto`` takes Flickr Style if downloaded.
+
+    ``image_size`` is the side S of every image; ``train_per_class``, ``test_per_class`` and ``seed``
+    size the offline set. With ``verbose`` the source used is printed.
+    """
+    if source not in SOURCES:
+        raise ValueError(f"unknown style source {source!r}; choose one of {', '.join(SOURCES)}")
+    if source == "auto":
+        source = "flickr" if flickr_style_present() else "offline"
+    if source == "flickr":
+        data = load_flickr_style(image_size=image_size)
+    else:
+        data = load_offline_style(image_size=image_size, train_per_class=train_per_class,
+                                  test_per_class=test_per_class, seed=seed, progress=verbose and image_size > 128)
+    if verbose:
+        print(f"style source: {data.description}")
+    return data

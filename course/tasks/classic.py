@@ -1,0 +1,73 @@
+"""Lesson 10: a CNN trained on digits 0-4 whose intermediate layer describes digits 5-9 to a random forest.
+
+``python -m course train classic --out DIR`` trains ``MnistCNN(n_out=5)`` on the known digits with
+the course's loop (``DIR/model.npz``, ``DIR/log.json``, snapshots, resume), then fits two random
+forests on the unseen digits 5-9, one on the CNN's ``feature_layer`` (profile table) and one on raw
+pixels, and scores both on held-out 5-9s. The forests are not saved (scikit-learn models pickle, and
+the course saves no pickles): they are refitted from the saved CNN in seconds on every run, and
+their scores are written to ``DIR/forest.json``.
+
+:data:`METRIC` is the forest's held-out accuracy on the unseen digits from the CNN's features: what
+the lesson is about, how well a network's intermediate layer serves a task it was not trained for.
+It is added, with the pixel forest's accuracy, to the last entry of the returned history.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from course.data.mnist import load_mnist
+from course.features import DigitSplit, compare_layers, split_digits
+from course.models.mnist import MnistCNN
+from course.profiles import sizes
+from course.seed import set_seed
+from course.training import History, train_classifier
+
+METRIC = "unseen/features/accuracy"
+PIXELS_METRIC = "unseen/pixels/accuracy"
+
+
+def forest_report(model: MnistCNN, split: DigitSplit, *, layer: str, n_trees: int, forest_limit: int | None = None,
+                  device=None, progress: bool = True) -> dict:
+    """Fit random forests on ``layer`` features and on pixels of the unseen training digits; score them.
+
+    ``forest_limit`` caps the forest's training examples (the first ones; ``None``: all).
+    Returns ``{METRIC: ..., PIXELS_METRIC: ..., "layer": ..., "n_trees": ..., "train_examples": ...,
+    "test_examples": ...}``.
+    """
+    x, t = split.unseen_train
+    train = (x[:forest_limit], t[:forest_limit])
+    scores = compare_layers(model, train, split.unseen_test, ("pixels", layer), n_trees=n_trees, device=device,
+                            progress=progress)
+    return {METRIC: scores[layer].accuracy, PIXELS_METRIC: scores["pixels"].accuracy, "layer": layer,
+            "n_trees": n_trees, "train_examples": len(train[1]), "test_examples": len(split.unseen_test[1])}
+
+
+def train(out: str | os.PathLike, *, profile: str | None = None, device=None, source: str = "auto",
+          progress: bool = True, live_plot: bool | None = None) -> tuple[MnistCNN, History, DigitSplit]:
+    """Train the lesson's CNN on the known digits, then judge its features on the unseen ones.
+
+    Writes ``out/model.npz``, ``out/log.json`` (the CNN's epochs) and ``out/forest.json`` (the forests'
+    scores); run again with the same ``out`` and the CNN resumes from its newest snapshot (a finished
+    one is loaded as it is) and the forests are refitted.
+    """
+    size = sizes("classic", profile)
+    data = load_mnist(source, verbose=progress).limit(size["train_limit"])
+    split = split_digits(data.train, data.test, size["n_known"])
+    set_seed(0)
+    model = MnistCNN(n_out=size["n_known"])
+    history = train_classifier(
+        model, split.known_train, split.known_test, epochs=size["epochs"], batch_size=size["batch_size"],
+        lr=size["lr"], out=out, device=device, snapshot_every=size["snapshot_every"], progress=progress,
+        live_plot=live_plot, title=f"CNN on digits {split.known[0]}-{split.known[-1]}",
+    )
+    report = forest_report(model, split, layer=size["feature_layer"], n_trees=size["n_trees"],
+                           forest_limit=size["forest_limit"], device=device, progress=progress)
+    Path(out, "forest.json").write_text(json.dumps(report, indent=1) + "\n")
+    if progress:
+        print(f"random forest on digits {split.unseen[0]}-{split.unseen[-1]}, which the CNN never saw: "
+              f"{report['layer']} features {report[METRIC]:.1%}, raw pixels {report[PIXELS_METRIC]:.1%}")
+    log = [dict(entry) for entry in history.log]
+    log[-1].update({METRIC: report[METRIC], PIXELS_METRIC: report[PIXELS_METRIC]})
+    return model, History(log, history.out), split
