@@ -1,0 +1,285 @@
+"""Lesson 4's detection: IoU, windows, suppression, the detectors, matching, and their clear errors."""
+import sys
+
+import numpy
+import pytest
+
+from course.data import DataError
+from course.data.faces import Scene, load_offline_faces, make_scenes, paste_face
+from course.detection import (
+    SEED_SCALES, AnimeFaceDetector, CascadeDetector, CNNDetector, Detections, SkimageCascadeDetector, count_windows,
+    crop_windows, evaluate_detector, match_detections, mine_windows, non_max_suppression, sliding_windows,
+    sweep_thresholds,
+)
+from course.metrics import box_iou
+
+
+# --- box_iou ----------------------------------------------------------------------------------------
+
+def test_box_iou_of_known_pairs():
+    assert box_iou((0, 0, 10, 10), (5, 5, 15, 15)) == pytest.approx(25 / 175)
+    assert box_iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
+    assert box_iou((0, 0, 10, 10), (2, 2, 6, 6)) == pytest.approx(16 / 100)
+    assert box_iou((0, 0, 10, 10), (10, 0, 20, 10)) == 0.0  # touching
+    assert box_iou((0, 0, 10, 10), (50, 50, 60, 60)) == 0.0  # apart: not negative, not positive
+    assert box_iou((0, 0, 5, 5), (0, 0, 0, 0)) == 0.0  # an empty box
+
+
+def test_box_iou_is_vectorised_and_symmetric():
+    rng = numpy.random.RandomState(0)
+    corners = rng.uniform(0, 50, size=(7, 2))
+    a = numpy.concatenate([corners, corners + rng.uniform(1, 30, size=(7, 2))], axis=1)
+    b = a[:4] + 3
+    matrix = box_iou(a, b)
+    assert matrix.shape == (7, 4)
+    for i in range(7):
+        for j in range(4):
+            assert matrix[i, j] == pytest.approx(box_iou(a[i], b[j]))
+    numpy.testing.assert_allclose(box_iou(b, a), matrix.T)
+    assert box_iou(a[0], b).shape == (4,) and box_iou(a, b[0]).shape == (7,)
+    assert ((0 <= matrix) & (matrix <= 1)).all()
+
+
+def test_box_iou_refuses_width_height_boxes():
+    with pytest.raises(ValueError, match="not \\(x, y, width, height\\)"):
+        box_iou((10, 10, 5, 5), (0, 0, 10, 10))
+    with pytest.raises(ValueError, match="shape"):
+        box_iou((0, 0, 10), (0, 0, 10, 10))
+
+
+# --- windows ----------------------------------------------------------------------------------------
+
+def test_sliding_windows_fit_inside_and_step_by_stride():
+    boxes = sliding_windows(100, 60, 48, 16)
+    assert len(boxes) == ((100 - 48) // 16 + 1) * ((60 - 48) // 16 + 1) == 4
+    assert (boxes[:, 2] <= 100).all() and (boxes[:, 3] <= 60).all() and (boxes[:, :2] >= 0).all()
+    numpy.testing.assert_array_equal(boxes[:, 2] - boxes[:, 0], 48)
+    assert sorted(set(boxes[:, 0].tolist())) == [0, 16, 32, 48]
+
+
+def test_count_windows_of_the_seed_scales():
+    assert count_windows(320, 240) == 18 * 13 + 11 * 8 + 4 * 3 == 334
+    assert count_windows(40, 40) == 0  # smaller than every window
+    with pytest.raises(ValueError, match="positive"):
+        sliding_windows(100, 100, 48, 0)
+
+
+def test_crop_windows_resizes_each_window():
+    image = numpy.zeros((60, 80), numpy.float32)
+    image[:30, :40] = 1.0
+    windows = crop_windows(image, numpy.array([[0, 0, 40, 30], [40, 30, 80, 60]], numpy.float32), 8)
+    assert windows.shape == (2, 1, 8, 8) and windows.dtype == numpy.float32
+    assert windows[0].min() == 1.0 and windows[1].max() == 0.0
+
+
+# --- non-max suppression ----------------------------------------------------------------------------
+
+def test_nms_keeps_the_most_confident_of_each_cluster():
+    boxes = numpy.array([[0, 0, 10, 10], [1, 1, 11, 11], [30, 30, 40, 40], [2, 0, 12, 10]], float)
+    kept = non_max_suppression(boxes, numpy.array([0.6, 0.9, 0.8, 0.7]), 0.3)
+    assert kept.tolist() == [1, 2]
+
+
+def test_nms_a_suppressed_box_suppresses_nothing():
+    boxes = numpy.array([[0, 0, 10, 10], [4, 0, 14, 10], [8, 0, 18, 10]], float)
+    assert box_iou(boxes[0], boxes[1]) > 0.3 and box_iou(boxes[1], boxes[2]) > 0.3 and box_iou(boxes[0], boxes[2]) < 0.3
+    assert non_max_suppression(boxes, numpy.array([0.9, 0.8, 0.7]), 0.3).tolist() == [0, 2]
+
+
+def test_nms_suppresses_at_exactly_the_threshold_and_handles_nothing():
+    boxes = numpy.array([[0, 0, 10, 10], [0, 0, 10, 3]], float)
+    assert box_iou(boxes[0], boxes[1]) == 0.3
+    assert non_max_suppression(boxes, numpy.array([0.9, 0.5]), 0.3).tolist() == [0]
+    assert non_max_suppression(numpy.empty((0, 4)), numpy.empty(0)).tolist() == []
+    with pytest.raises(ValueError, match="match one to one"):
+        non_max_suppression(boxes, numpy.array([0.9]))
+
+
+# --- scenes -----------------------------------------------------------------------------------------
+
+def test_paste_face_upright_and_tilted():
+    image = numpy.zeros((50, 50), numpy.float32)
+    face = numpy.ones((10, 10), numpy.float32)
+    paste_face(image, face, (10, 10, 30, 30))
+    assert image[11:29, 11:29].min() == pytest.approx(1.0) and image[:9].max() == 0 and image[31:].max() == 0
+    tilted = numpy.zeros((50, 50), numpy.float32)
+    paste_face(tilted, face, (10, 10, 30, 30), angle=45)
+    assert tilted[20, 20] == pytest.approx(1.0)  # the centre is covered
+    assert tilted[10, 10] == 0  # the corner of the box shows the background
+    assert tilted[20, 7] > 0.5  # the turned square reaches beyond the box's side
+    with pytest.raises(ValueError, match="square"):
+        paste_face(image, face, (0, 0, 10, 20))
+
+
+def test_make_scenes_places_faces_without_overlap():
+    faces = numpy.random.RandomState(0).rand(5, 24, 24).astype(numpy.float32)
+    scenes = make_scenes(faces, 3, width=200, height=150, faces_per_scene=3, sizes=(30, 50), tilt=(30, 60))
+    assert len(scenes) == 3
+    for scene in scenes:
+        assert scene.image.shape == (150, 200) and scene.image.dtype == numpy.float32
+        assert scene.boxes.shape == (3, 4) and scene.tilted.tolist() == [False, True, True]
+        assert (30 <= numpy.abs(scene.angles[1:])).all() and (numpy.abs(scene.angles[1:]) <= 60).all()
+        overlaps = box_iou(scene.boxes, scene.boxes)
+        assert numpy.allclose(overlaps - numpy.eye(3), 0)
+    with pytest.raises(ValueError, match="do not fit"):
+        make_scenes(faces, 1, width=60, height=40, sizes=(30, 50))
+
+
+# --- matching and scores ----------------------------------------------------------------------------
+
+def test_match_detections_counts_a_face_once():
+    truth = numpy.array([[0, 0, 10, 10], [50, 50, 60, 60]], numpy.float32)
+    detections = Detections(numpy.array([[0, 0, 10, 10], [1, 0, 11, 10], [20, 20, 30, 30]], numpy.float32),
+                            numpy.array([0.9, 0.95, 0.8], numpy.float32))
+    found, right = match_detections(detections, truth)
+    assert found.tolist() == [True, False]
+    assert right.tolist() == [False, True, False]  # the more confident of the two takes the face
+
+
+class _Fixed:
+    """A fake detector that returns given boxes per call, to test the evaluation."""
+
+    def __init__(self, outputs):
+        self.outputs = iter(outputs)
+
+    def __call__(self, image):
+        boxes = numpy.array(next(self.outputs), numpy.float32).reshape(-1, 4)
+        return Detections(boxes, numpy.ones(len(boxes), numpy.float32))
+
+
+def test_evaluate_detector_precision_and_recall_by_kind():
+    image = numpy.zeros((100, 100), numpy.float32)
+    scenes = [Scene(image, numpy.array([[0, 0, 20, 20], [50, 50, 70, 70]], numpy.float32), numpy.array([0.0, 45.0])),
+              Scene(image, numpy.array([[10, 10, 30, 30]], numpy.float32), numpy.array([-40.0]))]
+    detector = _Fixed([[[0, 0, 20, 20], [80, 0, 100, 20]], [[10, 10, 30, 30]]])
+    score, results = evaluate_detector(detector, scenes)
+    assert (score.true_positives, score.false_positives, score.missed) == (2, 1, 1)
+    assert score.precision == pytest.approx(2 / 3) and score.recall == pytest.approx(2 / 3)
+    assert score.recall_upright == 1.0 and score.recall_tilted == 0.5
+    assert len(results) == 2 and score.seconds_per_image >= 0
+    assert "precision" in score.row()
+    nothing, _ = evaluate_detector(_Fixed([[], []]), scenes)
+    assert numpy.isnan(nothing.precision) and nothing.recall == 0
+    with pytest.raises(ValueError, match="no scenes"):
+        evaluate_detector(detector, [])
+
+
+# --- the CNN detector -------------------------------------------------------------------------------
+
+class _Bright:
+    """A stand-in classifier: P(face) is the window's mean brightness."""
+
+    insize = 8
+
+    def face_probability(self, x, **kwargs):
+        return x.reshape(len(x), -1).mean(axis=1).astype(numpy.float64)
+
+
+def test_cnn_detector_finds_the_bright_square_in_original_pixels():
+    image = numpy.zeros((240, 640), numpy.float32)  # wider than 512: shrunk by 0.8 first
+    image[60:120, 80:140] = 1.0  # 48 x 48 at (64, 48) once shrunk: exactly one window of the grid
+    detections = CNNDetector(_Bright(), threshold=0.9)(image)
+    assert len(detections) == 1
+    numpy.testing.assert_allclose(detections.boxes[0], (80, 60, 140, 120), atol=1e-4)
+    boxes, probabilities = CNNDetector(_Bright()).score_windows(image)
+    assert len(boxes) == count_windows(512, 192) and probabilities.shape == (len(boxes),)
+
+
+def test_cnn_detector_refuses_an_image_smaller_than_the_window():
+    with pytest.raises(ValueError, match="smaller than the smallest window"):
+        CNNDetector(_Bright())(numpy.zeros((30, 200), numpy.float32))
+    with pytest.raises(ValueError, match="one image"):
+        CNNDetector(_Bright())(numpy.zeros((2, 100, 100, 3), numpy.float32))
+    with pytest.raises(ValueError, match="probability"):
+        CNNDetector(_Bright(), threshold=2)
+
+
+def test_mine_windows_labels_framed_faces_and_false_alarms():
+    image = numpy.zeros((120, 160), numpy.float32)
+    image[0:48, 0:48] = 1.0  # a "face" that the fake model and the scene both know
+    image[64:112, 96:144] = 1.0  # bright, but not a face: a false alarm
+    scene = Scene(image, numpy.array([[0, 0, 48, 48]], numpy.float32), numpy.array([0.0]))
+    windows, labels = mine_windows(CNNDetector(_Bright(), scales=[(48, 16)], threshold=0.9), [scene],
+                                   positive_iou=0.6, negative_iou=0.4)
+    assert windows.shape[1:] == (1, 8, 8) and len(windows) == len(labels)
+    assert labels.sum() == 1 and windows[labels == 1].min() == 1.0  # the one window framing the face
+    assert (labels == 0).sum() == 1  # the one bright window elsewhere
+
+
+# --- classical detectors ----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def upright_scene():
+    faces = load_offline_faces(32, nonface_crops=10).held_out_faces()
+    return make_scenes(faces, 1, faces_per_scene=2, tilt=(0, 0), sizes=(64, 80), seed=1)[0]
+
+
+@pytest.mark.parametrize("detector", [CascadeDetector, SkimageCascadeDetector])
+def test_cascades_find_upright_pasted_faces(detector, upright_scene):
+    found, _ = match_detections(detector()(upright_scene.image), upright_scene.boxes)
+    assert found.all()
+
+
+def test_cascade_paths_that_do_not_exist_or_do_not_load(tmp_path):
+    for detector in (CascadeDetector, SkimageCascadeDetector):
+        with pytest.raises(FileNotFoundError, match="lbpcascade_animeface"):
+            detector(tmp_path / "lbpcascade_animeface.xml")
+    broken = tmp_path / "broken.xml"
+    broken.write_text("<opencv_storage><cascade>not a cascade</cascade></opencv_storage>")
+    for detector in (CascadeDetector, SkimageCascadeDetector):
+        with pytest.raises(DataError, match="broken.xml"):
+            detector(broken)
+
+
+def test_animeface_missing_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "animeface", None)  # import animeface now raises ImportError
+    with pytest.raises(ImportError, match="pip install animeface"):
+        AnimeFaceDetector()
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # animeface calls a Pillow method Pillow 14 removes
+def test_animeface_when_installed_returns_detections():
+    pytest.importorskip("animeface")
+    detections = AnimeFaceDetector()(numpy.zeros((64, 64, 3), numpy.uint8))
+    assert isinstance(detections, Detections) and len(detections) == 0
+
+
+def test_detectors_take_colour_and_uint8_images(upright_scene):
+    colour = (numpy.repeat(upright_scene.image[..., None], 3, axis=2) * 255).astype(numpy.uint8)
+    grey = CascadeDetector()(upright_scene.image)
+    from_colour = CascadeDetector()(colour)
+    assert len(from_colour) == len(grey) and (box_iou(from_colour.boxes, grey.boxes).max(axis=1) > 0.9).all()
+    assert SEED_SCALES == ((48, 16), (72, 24), (144, 48))
+
+
+def test_sweep_thresholds_matches_separate_runs():
+    image = numpy.zeros((120, 160), numpy.float32)
+    image[0:48, 0:48] = 1.0
+    image[64:112, 96:144] = 0.7
+    scene = Scene(image, numpy.array([[0, 0, 48, 48]], numpy.float32), numpy.array([0.0]))
+    detector = CNNDetector(_Bright(), scales=[(48, 16)])
+    curve = sweep_thresholds(detector, [scene], [0.5, 0.9])
+    for threshold, score in zip([0.5, 0.9], curve):
+        alone, _ = evaluate_detector(CNNDetector(_Bright(), scales=[(48, 16)], threshold=threshold), [scene])
+        assert (score.precision, score.recall) == (alone.precision, alone.recall)
+    assert curve[0].false_positives == 1 and curve[1].false_positives == 0 and curve[1].recall == 1
+
+
+def test_detection_pictures():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course.detection import DetectionScore
+    from course.viz import plot_precision_recall, show_detections
+
+    image = numpy.zeros((50, 60), numpy.float32)
+    found = Detections(numpy.array([[1, 2, 21, 22]], numpy.float32), numpy.ones(1))
+    figure = show_detections([image, image], [numpy.array([[0, 0, 20, 20]])] * 2, {"CNN": [found, found]}, columns=2)
+    assert len(figure.axes[0].patches) == 2 and len(figure.axes[1].patches) == 2
+    plt.close(figure)
+    score = DetectionScore(0.5, 0.5, 1.0, 0.0, 1, 1, 1, 0.01)
+    figure = plot_precision_recall({0.5: score, 0.9: score}, {"Haar": score}, recall="recall_tilted")
+    assert len(figure.axes[0].lines) == 2
+    plt.close(figure)
