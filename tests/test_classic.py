@@ -20,13 +20,13 @@ from course.features import (  # noqa: E402
     select_digits,
     split_digits,
 )
+from course.data.photos import load_photo  # noqa: E402
 from course.imaging import (  # noqa: E402
     colour_reduction_slider,
     count_colours,
     cut_out_oval,
     negative_positive,
     reduce_colours,
-    sample_photo,
     sweep_k,
 )
 from course.models import MnistCNN  # noqa: E402
@@ -45,7 +45,7 @@ def _image(height=6, width=9, channels=3, seed=0):
 
 @pytest.fixture(scope="module")
 def photo():
-    return sample_photo("chelsea", 48)
+    return load_photo("chelsea", 48)
 
 
 # --- negative/positive ----------------------------------------------------------------------------
@@ -126,7 +126,7 @@ def test_reduce_colours_keeps_alpha_and_is_repeatable():
 
 
 def test_distortion_falls_as_k_grows(photo):
-    sweep = sweep_k([photo, sample_photo("coffee", 48)], [1, 2, 4, 8, 16], names=["cat", "coffee"], progress=False)
+    sweep = sweep_k([photo, load_photo("coffee", 48)], [1, 2, 4, 8, 16], names=["cat", "coffee"], progress=False)
     assert sweep.seconds.shape == sweep.distortion.shape == (5, 2)
     assert (numpy.diff(sweep.distortion, axis=0) < 0).all()
     assert (sweep.seconds > 0).all() and sweep.mean_seconds().shape == (5,)
@@ -158,14 +158,6 @@ def test_count_colours_counts_whole_pixels():
     assert count_colours(image) == 3
     rgba = numpy.concatenate([image, numpy.array([[[0], [1]], [[2], [3]]], numpy.uint8)], axis=2)
     assert count_colours(rgba) == 3  # alpha is not a colour
-
-
-def test_sample_photo_shrinks_the_longer_side():
-    assert sample_photo("rocket", 64).shape == (43, 64, 3)
-    assert sample_photo("astronaut", 50).shape == (50, 50, 3)
-    assert sample_photo("chelsea").shape == (300, 451, 3)
-    with pytest.raises(ValueError, match="astronaut"):
-        sample_photo("lena")
 
 
 def test_sweep_rejects_empty_arguments(photo):

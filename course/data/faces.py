@@ -24,6 +24,7 @@ from typing import Iterable, Sequence
 import numpy
 
 from course.data.download import DataError
+from course.data.photos import load_photo
 
 CLASS_NAMES = ("non-face", "face")
 SOURCES = ("auto", "offline")
@@ -37,10 +38,10 @@ TRAINING_PHOTOS: dict[str, slice] = {
     "horse": slice(None), "hubble_deep_field": slice(None), "immunohistochemistry": slice(None),
     "moon": slice(None), "page": slice(None), "retina": slice(None), "text": slice(None),
     "logo": slice(None), "colorwheel": slice(None), "astronaut": slice(260, None),
-    "matplotlib:grace_hopper.jpg": slice(340, None), "matplotlib:Minduka_Present_Blue_Pack.png": slice(None),
+    "grace_hopper": slice(340, None), "present": slice(None),
 }
 # Photos kept apart for the detection scenes: never cut into training crops.
-SCENE_PHOTOS = ("coffee", "rocket", "motorcycle_left")
+SCENE_PHOTOS = ("coffee", "rocket", "motorcycle")
 
 
 @dataclass(frozen=True)
@@ -130,18 +131,8 @@ def scene_photos() -> list[numpy.ndarray]:
 
 
 def photo(name: str) -> numpy.ndarray:
-    """A real photo shipped by scikit-image (``"coffee"``) or matplotlib (``"matplotlib:grace_hopper.jpg"``), grey."""
-    if name.startswith("matplotlib:"):
-        from matplotlib import cbook
-        from PIL import Image
-
-        with cbook.get_sample_data(name.split(":", 1)[1]) as f:
-            return to_grey(numpy.asarray(Image.open(f).convert("RGBA")))
-    import skimage.data
-
-    if name == "motorcycle_left":
-        return to_grey(skimage.data.stereo_motorcycle()[0])
-    return to_grey(getattr(skimage.data, name)())
+    """A real photo shipped with the installed packages (one of :data:`course.data.photos.PHOTOS`), grey."""
+    return to_grey(load_photo(name, rgb=False))
 
 
 # ----------------------------------------------------------------------------------------------

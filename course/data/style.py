@@ -33,6 +33,7 @@ import numpy
 
 from course.data.download import DataError, DownloadError, data_dir, sha256_of
 from course.data.looks import LOOKS, N_STYLES, STYLE_NAMES, Look, apply_look, luminance  # noqa: F401  (re-exported)
+from course.data.photos import load_photo  # noqa: F401  (re-exported)
 
 SOURCES = ("auto", "flickr", "offline")
 _DOWNLOAD_HINT = "Run `python -m course download style` (needs the internet), or use source='offline'."
@@ -409,43 +410,14 @@ def download_flickr_style(n_images: int | None = 80_000, *, seed: int = 831486,
 # The offline style set: the looks on random crops of real photos, split by photo
 # ==================================================================================================
 
-# Real photographs that installed packages ship: scikit-image's data and matplotlib's sample data.
-# (skimage's motorcycle_right is the same scene as motorcycle_left, so it is left out: the twins
-# could otherwise land on both sides of the split.)
-_SKIMAGE_PHOTOS = {
-    "astronaut": "astronaut", "chelsea": "chelsea", "coffee": "coffee", "rocket": "rocket",
-    "hubble": "hubble_deep_field", "immunohistochemistry": "immunohistochemistry", "retina": "retina",
-    "motorcycle": "stereo_motorcycle", "camera": "camera", "moon": "moon", "brick": "brick",
-    "grass": "grass", "gravel": "gravel", "coins": "coins", "clock": "clock", "page": "page", "text": "text",
-}
-_MATPLOTLIB_PHOTOS = {"grace_hopper": "grace_hopper.jpg", "present": "Minduka_Present_Blue_Pack.png"}
-PHOTO_NAMES = tuple(_SKIMAGE_PHOTOS) + tuple(_MATPLOTLIB_PHOTOS)
+# The shipped real photos (course.data.photos) the offline set is cut from.
+PHOTO_NAMES = (
+    "astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "immunohistochemistry", "retina",
+    "motorcycle", "camera", "moon", "brick", "grass", "gravel", "coins", "clock", "page", "text",
+    "grace_hopper", "present",
+)
 # Held out for validation: three colour photos and two grey ones, unlike any training photo in content.
 VALIDATION_PHOTOS = ("chelsea", "rocket", "grace_hopper", "coins", "grass")
-
-
-def load_photo(name: str) -> numpy.ndarray:
-    """One of the shipped photos (:data:`PHOTO_NAMES`) as uint8 RGB (H, W, 3); grey ones as three equal channels."""
-    if name in _SKIMAGE_PHOTOS:
-        import skimage.data
-
-        image = getattr(skimage.data, _SKIMAGE_PHOTOS[name])()
-        if name == "motorcycle":
-            image = image[0]  # (left, right, disparity): the left view only
-    elif name in _MATPLOTLIB_PHOTOS:
-        import matplotlib
-        import matplotlib.image
-
-        path = Path(matplotlib.get_data_path()) / "sample_data" / _MATPLOTLIB_PHOTOS[name]
-        image = matplotlib.image.imread(path)
-    else:
-        raise ValueError(f"no photo named {name!r}; the photos are {', '.join(PHOTO_NAMES)}")
-    image = numpy.asarray(image)
-    if image.dtype != numpy.uint8:  # matplotlib reads PNG as float in [0, 1]
-        image = (numpy.clip(image, 0, 1) * 255).round().astype(numpy.uint8)
-    if image.ndim == 2:
-        image = numpy.repeat(image[..., None], 3, axis=2)
-    return numpy.ascontiguousarray(image[..., :3])
 
 
 def _random_view(photo: numpy.ndarray, size: int, rng: numpy.random.Generator) -> numpy.ndarray:
