@@ -54,3 +54,27 @@ def test_doctor_reports_and_trains():
     for word in ("Python", "Chainer", "NumPy", "CuPy", "device", "profile", "mlxtend", "smoke test"):
         assert word in result.stdout
     assert "@numpy" in result.stdout and "ok (XOR loss" in result.stdout
+
+
+def test_every_lesson_is_a_task_with_a_train_function_and_a_logged_metric():
+    from course.tasks import TASKS, task
+
+    assert set(TASKS) >= {"mnist", "style", "faces", "ranknet", "classic"}
+    for name in TASKS:
+        lesson = task(name)
+        assert callable(lesson.train) and isinstance(lesson.METRIC, str), name
+    with pytest.raises(KeyError, match="no task named 'nope'; the tasks are mnist"):
+        task("nope")
+
+
+def test_lessons_without_a_download_or_an_evaluation_say_so(capsys):
+    assert main(["download", "ranknet"]) == 2
+    assert "ranknet needs no download: its data ships with the installed packages" in capsys.readouterr().err
+    assert main(["evaluate", "classic", "--model", "m.npz", "--data", "."]) == 2
+    assert "classic has no separate evaluation; `train` reports" in capsys.readouterr().err
+
+
+def test_an_unknown_lesson_is_refused_with_the_list_of_lessons(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "gan", "--out", "x"])
+    assert "invalid choice: 'gan'" in capsys.readouterr().err

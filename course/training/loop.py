@@ -104,6 +104,16 @@ def run_trainer(
     return History(list(trainer.get_extension("LogReport").log), Path(out))
 
 
+def check_training_set(train: tuple[numpy.ndarray, numpy.ndarray], batch_size: int) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """``train`` as ``(x, t)``, or a ValueError when they differ in length or hold less than one batch."""
+    x, t = train
+    if len(x) != len(t):
+        raise ValueError(f"train has {len(x)} images but {len(t)} labels; they must match one to one.")
+    if len(x) < batch_size:
+        raise ValueError(f"train has {len(x)} examples, fewer than batch_size={batch_size}; lower batch_size.")
+    return x, t
+
+
 def _default_out(prefix: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"course-{prefix}-"))
 
@@ -133,11 +143,7 @@ def train_classifier(
     their initial weights when they are built, so call :func:`course.set_seed` before building
     ``predictor`` too.
     """
-    x, t = train
-    if len(x) != len(t):
-        raise ValueError(f"train has {len(x)} images but {len(t)} labels; they must match one to one.")
-    if len(x) < batch_size:
-        raise ValueError(f"train has {len(x)} examples, fewer than batch_size={batch_size}; lower batch_size.")
+    x, t = check_training_set(train, batch_size)
     device = get_device(device)
     out = Path(out) if out is not None else _default_out("classifier")
     set_seed(seed)
