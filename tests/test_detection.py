@@ -185,6 +185,17 @@ def test_cnn_detector_finds_the_bright_square_in_original_pixels():
     assert len(boxes) == count_windows(512, 192) and probabilities.shape == (len(boxes),)
 
 
+def test_cnn_detector_min_neighbors_drops_lone_windows():
+    boxes = numpy.array([[0, 0, 48, 48], [8, 0, 56, 48], [200, 0, 248, 48]], numpy.float32)
+    probabilities = numpy.array([0.95, 0.9, 0.99])  # a face lit up by two windows; a lone false alarm
+    seed_rule = CNNDetector(_Bright()).select(boxes, probabilities)
+    assert sorted(seed_rule.boxes[:, 0].tolist()) == [0, 200]
+    neighbours = CNNDetector(_Bright(), min_neighbors=2).select(boxes, probabilities)
+    assert neighbours.boxes[:, 0].tolist() == [0] and neighbours.scores.tolist() == [0.95]
+    with pytest.raises(ValueError, match="min_neighbors"):
+        CNNDetector(_Bright(), min_neighbors=0)
+
+
 def test_cnn_detector_refuses_an_image_smaller_than_the_window():
     with pytest.raises(ValueError, match="smaller than the smallest window"):
         CNNDetector(_Bright())(numpy.zeros((30, 200), numpy.float32))

@@ -177,7 +177,8 @@ def test_load_frgnet_rebuilds_the_saved_shapes(tmp_path):
 def tiny_faces_profile(monkeypatch):
     """The quick faces profile shrunk to seconds, so the real CLI path can run in a test."""
     tiny = dict(profiles._TABLE["faces"]["quick"], insize=16, channels=(4, 4, 8, 8), hidden=8, nonface_crops=40,
-                epochs=1, batch_size=20, snapshot_every=3, rounds=1, mining_scenes=2, finetune_epochs=1)
+                epochs=1, batch_size=20, snapshot_every=3, rounds=1, mining_scenes=2, finetune_epochs=1,
+                max_positives=5)
     monkeypatch.setitem(profiles._TABLE["faces"], "quick", tiny)
     monkeypatch.setenv("COURSE_PROFILE", "quick")
     monkeypatch.setenv("COURSE_DEVICE", "@numpy")

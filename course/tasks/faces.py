@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
+from typing import Sequence
 
 import chainer
 import chainer.links as L
@@ -21,13 +22,14 @@ import numpy
 from chainer.training import extensions
 
 from course.data.faces import FaceData, load_faces, make_scenes, read_face_folder, rotate_90s, training_photos
-from course.detection import CNNDetector, mine_windows
+from course.detection import SEED_SCALES, CNNDetector, mine_windows
 from course.device import get_device
 from course.metrics import accuracy, predict
 from course.models.frgnet import FrgNet, load_frgnet
 from course.profiles import sizes
 from course.seed import set_seed
 from course.training import History, run_trainer, save_model
+from course.training.loop import check_training_set
 from course.training.updater import SeededUpdater, make_converter
 
 METRIC = "validation/main/accuracy"
@@ -63,11 +65,7 @@ def train_frgnet(model: FrgNet, train: tuple[numpy.ndarray, numpy.ndarray],
     :func:`rotate_90s` when ``rotate``, and writes ``out/model.npz``, ``out/log.json`` and snapshots;
     running again with the same ``out`` resumes. Same seed, same data, same device: same weights.
     """
-    x, t = train
-    if len(x) != len(t):
-        raise ValueError(f"train has {len(x)} images but {len(t)} labels; they must match one to one.")
-    if len(x) < batch_size:
-        raise ValueError(f"train has {len(x)} examples, fewer than batch_size={batch_size}; lower batch_size.")
+    x, t = check_training_set(train, batch_size)
     device = get_device(device)
     model.set_mean(x)
     if rotate:
@@ -98,7 +96,8 @@ def train_frgnet(model: FrgNet, train: tuple[numpy.ndarray, numpy.ndarray],
 
 def finetune_on_scenes(model: FrgNet, data: FaceData, *, rounds: int, scenes_per_round: int, epochs: int,
                        lr: float, batch_size: int = 10, out: str | os.PathLike, positive_iou: float = 0.6,
-                       negative_iou: float = 0.5, device=None, progress: bool = True,
+                       negative_iou: float = 0.5, scales: Sequence[tuple[int, int]] = SEED_SCALES,
+                       max_positives: int | None = None, device=None, progress: bool = True,
                        live_plot: bool | None = None) -> list[History]:
     """Teach a crop classifier to work as a detector: mine windows from scenes with known faces, retrain, repeat.
 
@@ -106,6 +105,8 @@ def finetune_on_scenes(model: FrgNet, data: FaceData, *, rounds: int, scenes_per
     :func:`make_scenes` does), collects the windows as the detector sees them with
     :func:`course.detection.mine_windows` (loosely framed faces, and the false alarms of the current
     model), adds them to the training set and trains on for ``epochs`` (in ``out/round1``, ``out/round2``...).
+    Windows are cut at ``scales`` (see :class:`course.detection.CNNDetector`); a fine grid frames each
+    face many times, so at most ``max_positives`` framed faces (a seeded random choice) join per round.
     Test faces and test photos are never used. Returns each round's history.
     """
     x, t = data.train
@@ -113,8 +114,12 @@ def finetune_on_scenes(model: FrgNet, data: FaceData, *, rounds: int, scenes_per
     histories = []
     for r in range(1, rounds + 1):
         scenes = make_scenes(data.training_faces(), scenes_per_round, photos=photos, seed=1000 + r)
-        windows, labels = mine_windows(CNNDetector(model, device=device), scenes, positive_iou=positive_iou,
-                                       negative_iou=negative_iou)
+        detector = CNNDetector(model, scales=scales, device=device)  # mines single windows: min_neighbors=1
+        windows, labels = mine_windows(detector, scenes, positive_iou=positive_iou, negative_iou=negative_iou)
+        if max_positives is not None and labels.sum() > max_positives:  # a fine grid frames each face many times
+            positives = numpy.flatnonzero(labels == 1)
+            dropped = numpy.random.RandomState(r).choice(positives, len(positives) - max_positives, replace=False)
+            windows, labels = numpy.delete(windows, dropped, axis=0), numpy.delete(labels, dropped)
         x, t = numpy.concatenate([x, windows]), numpy.concatenate([t, labels])
         histories.append(train_frgnet(
             model, (x, t), data.test, epochs=epochs, batch_size=batch_size, lr=lr, out=Path(out) / f"round{r}",
@@ -152,7 +157,8 @@ def train(out: str | os.PathLike, *, profile: str | None = None, device=None, so
     rounds = finetune_on_scenes(
         model, data, rounds=size["rounds"], scenes_per_round=size["mining_scenes"], epochs=size["finetune_epochs"],
         lr=size["finetune_lr"], batch_size=size["finetune_batch_size"], positive_iou=size["positive_iou"],
-        negative_iou=size["negative_iou"], out=out, device=device, progress=progress, live_plot=live_plot)
+        negative_iou=size["negative_iou"], scales=size["scales"], max_positives=size["max_positives"], out=out,
+        device=device, progress=progress, live_plot=live_plot)
     history = rounds[-1] if rounds else history
     save_model(model, out / "model.npz")
     (out / "log.json").write_text((history.out / "log.json").read_text())
