@@ -11,7 +11,7 @@ gets wrong, and train on them.
 """
 from __future__ import annotations
 
-import math
+import functools
 import os
 from pathlib import Path
 from typing import Sequence
@@ -28,9 +28,9 @@ from course.metrics import accuracy, predict
 from course.models.frgnet import FrgNet, load_frgnet
 from course.profiles import sizes
 from course.seed import set_seed
-from course.training import History, run_trainer, save_model
-from course.training.loop import check_training_set
-from course.training.updater import SeededUpdater, make_converter
+from course.training import History, save_model
+from course.training.loop import check_training_set, classification_evaluator, fit
+from course.training.updater import SeededUpdater
 
 METRIC = "validation/main/accuracy"
 EVALUATE_METRIC = "accuracy"
@@ -77,21 +77,11 @@ def train_frgnet(model: FrgNet, train: tuple[numpy.ndarray, numpy.ndarray],
     optimizer.setup(classifier)
     if weight_decay:
         optimizer.add_hook(chainer.optimizer_hooks.WeightDecay(weight_decay))
-    iterator = chainer.iterators.SerialIterator(chainer.datasets.TupleDataset(x, t), batch_size)
-    updater = DecayingUpdater(iterator, optimizer, lr=lr, lr_decay=lr_decay, seed=seed, device=device)
-    evaluator = None
-    if validation is not None:
-        val_iter = chainer.iterators.SerialIterator(chainer.datasets.TupleDataset(*validation), 500,
-                                                    repeat=False, shuffle=False)
-        evaluator = extensions.Evaluator(val_iter, classifier, converter=make_converter(), device=device)
-    history = run_trainer(
-        updater, epochs=epochs, out=out, total_iterations=math.ceil(epochs * len(x) / batch_size),
-        batch_size=batch_size, evaluator=evaluator, snapshot_every=snapshot_every, progress=progress,
-        live_plot=live_plot, title=title,
-        extra_extensions=[extensions.observe_lr()],
-    )
-    save_model(model, Path(out) / "model.npz")
-    return history
+    evaluator = classification_evaluator(classifier, validation, device) if validation is not None else None
+    return fit(optimizer, (x, t), model, epochs=epochs, batch_size=batch_size, out=out, seed=seed, device=device,
+               evaluator=evaluator, updater_class=functools.partial(DecayingUpdater, lr=lr, lr_decay=lr_decay),
+               snapshot_every=snapshot_every, progress=progress, live_plot=live_plot, title=title,
+               extra_extensions=[extensions.observe_lr()])
 
 
 def finetune_on_scenes(model: FrgNet, data: FaceData, *, rounds: int, scenes_per_round: int, epochs: int,

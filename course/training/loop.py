@@ -118,6 +118,53 @@ def _default_out(prefix: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"course-{prefix}-"))
 
 
+def classification_evaluator(model: chainer.Link, validation: tuple[numpy.ndarray, numpy.ndarray],
+                             device: chainer.backend.Device, batch_size: int = 500) -> extensions.Evaluator:
+    """Chainer's Evaluator over ``validation`` ``(images, labels)``, in order, ``batch_size`` at a time."""
+    iterator = chainer.iterators.SerialIterator(chainer.datasets.TupleDataset(*validation), batch_size,
+                                                repeat=False, shuffle=False)
+    return extensions.Evaluator(iterator, model, converter=make_converter(), device=device)
+
+
+def fit(
+    optimizer: chainer.Optimizer,
+    train: tuple[numpy.ndarray, ...],
+    save: chainer.Link,
+    *,
+    epochs: int,
+    batch_size: int,
+    out: str | os.PathLike | None,
+    seed: int,
+    device: chainer.backend.Device,
+    converter=None,
+    evaluator: chainer.training.Extension | None = None,
+    updater_class: Callable[..., SeededUpdater] = SeededUpdater,
+    snapshot_every: int = 500,
+    progress: bool = True,
+    live_plot: bool | None = None,
+    title: str = "",
+    extra_extensions: Sequence[chainer.training.Extension] = (),
+) -> History:
+    """The wiring every lesson's training shares: shuffled batches of ``train`` -> ``updater_class`` -> :func:`run_trainer`.
+
+    ``optimizer`` is set up on a model already on ``device``; call :func:`course.set_seed` (``seed``)
+    just before, so the first shuffle is reproducible. ``updater_class`` is :class:`SeededUpdater` or
+    a subclass (with its own options bound by ``functools.partial``). When training ends, ``save``
+    (the part of the model worth keeping) is written to ``out/model.npz``; ``out=None`` is a new
+    temporary folder.
+    """
+    out = Path(out) if out is not None else _default_out("training")
+    iterator = chainer.iterators.SerialIterator(chainer.datasets.TupleDataset(*train), batch_size)
+    updater = updater_class(iterator, optimizer, seed=seed, device=device, converter=converter)
+    history = run_trainer(
+        updater, epochs=epochs, out=out, total_iterations=math.ceil(epochs * len(train[0]) / batch_size),
+        batch_size=batch_size, evaluator=evaluator, snapshot_every=snapshot_every, progress=progress,
+        live_plot=live_plot, title=title, extra_extensions=extra_extensions,
+    )
+    save_model(save, out / "model.npz")
+    return history
+
+
 def train_classifier(
     predictor: chainer.Link,
     train: tuple[numpy.ndarray, numpy.ndarray],
@@ -143,33 +190,16 @@ def train_classifier(
     their initial weights when they are built, so call :func:`course.set_seed` before building
     ``predictor`` too.
     """
-    x, t = check_training_set(train, batch_size)
+    check_training_set(train, batch_size)
     device = get_device(device)
-    out = Path(out) if out is not None else _default_out("classifier")
     set_seed(seed)
     model = L.Classifier(predictor)
     model.to_device(device)
     optimizer = chainer.optimizers.Adam(alpha=lr)
     optimizer.setup(model)
-    train_iter = chainer.iterators.SerialIterator(chainer.datasets.TupleDataset(x, t), batch_size)
-    updater = SeededUpdater(train_iter, optimizer, seed=seed, device=device, converter=make_converter(augment))
     evaluator = None
     if validation is not None:
-        val_iter = chainer.iterators.SerialIterator(
-            chainer.datasets.TupleDataset(*validation), max(batch_size, 500), repeat=False, shuffle=False
-        )
-        evaluator = extensions.Evaluator(val_iter, model, converter=make_converter(), device=device)
-    history = run_trainer(
-        updater,
-        epochs=epochs,
-        out=out,
-        total_iterations=math.ceil(epochs * len(x) / batch_size),
-        batch_size=batch_size,
-        evaluator=evaluator,
-        snapshot_every=snapshot_every,
-        progress=progress,
-        live_plot=live_plot,
-        title=title,
-    )
-    save_model(predictor, out / "model.npz")
-    return history
+        evaluator = classification_evaluator(model, validation, device, max(batch_size, 500))
+    return fit(optimizer, train, predictor, epochs=epochs, batch_size=batch_size, out=out, seed=seed, device=device,
+               converter=make_converter(augment), evaluator=evaluator, snapshot_every=snapshot_every,
+               progress=progress, live_plot=live_plot, title=title)

@@ -9,9 +9,7 @@ progress bar and, in a notebook, a live plot), and report the same held-out numb
 """
 from __future__ import annotations
 
-import math
 import os
-from pathlib import Path
 
 import chainer
 import numpy
@@ -23,9 +21,8 @@ from course.losses import pair_target
 from course.metrics import ndcg_at_k, pair_accuracy, predict
 from course.models.ranknet import PointwiseRegressor, RankNet
 from course.seed import set_seed
-from course.training.checkpoints import save_model
-from course.training.loop import History, _default_out, run_trainer
-from course.training.updater import SeededUpdater, make_converter
+from course.training.loop import History, fit
+from course.training.updater import make_converter
 
 
 @chainer.dataset.converter()
@@ -69,7 +66,7 @@ class RankingEvaluator(extension.Extension):
 def _train(model: chainer.Chain, converter, train, validation, *, epochs: int, batch_size: int, lr: float,
            k: int, out, seed: int, device, snapshot_every: int, progress: bool, live_plot: bool | None,
            title: str) -> History:
-    """Check the data, then train ``model`` (RankNet or PointwiseRegressor) with Adam under ``run_trainer``."""
+    """Check the data, then train ``model`` (RankNet or PointwiseRegressor) with Adam under :func:`course.training.loop.fit`."""
     x, ratings = train
     train = (x, check_ratings(x, ratings))
     if len(x) < batch_size:
@@ -83,22 +80,15 @@ def _train(model: chainer.Chain, converter, train, validation, *, epochs: int, b
             raise ValueError(f"NDCG needs held-out ratings >= 0, but one is {validation[1].min():g}: shift them, "
                              f"e.g. ratings - ratings.min()")
     device = get_device(device)
-    out = Path(out) if out is not None else _default_out("ranking")
     set_seed(seed)
     model.to_device(device)
     optimizer = chainer.optimizers.Adam(alpha=lr)
     optimizer.setup(model)
-    iterator = chainer.iterators.SerialIterator(chainer.datasets.TupleDataset(*train), batch_size)
-    updater = SeededUpdater(iterator, optimizer, seed=seed, device=device, converter=converter)
     if validation is not None:
         evaluator = RankingEvaluator(model.predictor, *validation, k=k, device=device)
-    history = run_trainer(
-        updater, epochs=epochs, out=out, total_iterations=math.ceil(epochs * len(x) / batch_size),
-        batch_size=batch_size, evaluator=evaluator, snapshot_every=snapshot_every, progress=progress,
-        live_plot=live_plot, title=title,
-    )
-    save_model(model.predictor, out / "model.npz")
-    return history
+    return fit(optimizer, train, model.predictor, epochs=epochs, batch_size=batch_size, out=out, seed=seed,
+               device=device, converter=converter, evaluator=evaluator, snapshot_every=snapshot_every,
+               progress=progress, live_plot=live_plot, title=title)
 
 
 def train_ranknet(
