@@ -6,18 +6,22 @@ Usage::
 
 ``mnist`` times training steps (forward, backward, Adam update) of lesson 2's CNN
 (``course.models.MnistCNN`` in ``chainer.links.Classifier``) on real MNIST-sized batches
-(1x28x28 float32) on the course's device (:func:`course.get_device`). When PyTorch is importable it
-times the same architecture, batch size and optimizer in PyTorch on the CPU with the same number of
-threads. Runs alternate (course, pytorch, course, pytorch, ...) after one warm-up run each, so a
-machine that gets busier or quieter affects both sides alike; each side's figure is the median
-over ``--repeats`` runs of ``--iterations`` steps.
+(1x28x28 float32) on the course's device (:func:`course.get_device`), twice: ``course`` with the
+fast NumPy kernels that ``import course`` puts beneath Chainer (:mod:`course.kernels`), and
+``chainer`` on Chainer's own code (inside ``course.kernels.disabled()``). When PyTorch is
+importable it times the same architecture, batch size and optimizer in PyTorch on the CPU with the
+same number of threads. Runs alternate (course, chainer, pytorch, course, ...) after one warm-up
+run each, so a machine that gets busier or quieter affects every side alike; each side's figure is
+the median over ``--repeats`` runs of ``--iterations`` steps.
 
-The last line is always ``ratio course/pytorch X.XX`` (``n/a`` without PyTorch). This is a
-measurement, not a test: nothing is asserted.
+The last lines are ``ratio course/chainer X.XX`` (what the kernels gain) and ``ratio
+course/pytorch X.XX`` (``n/a`` without PyTorch). This is a measurement, not a test: nothing is
+asserted.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import statistics
@@ -33,6 +37,7 @@ import chainer  # noqa: E402
 import chainer.links as L  # noqa: E402
 import numpy  # noqa: E402
 
+from course import kernels  # noqa: E402
 from course.data import load_mnist  # noqa: E402
 from course.models import MnistCNN  # noqa: E402
 
@@ -68,8 +73,12 @@ def mnist_batches(batch_size: int, count: int = 4) -> tuple[numpy.ndarray, numpy
     return x.reshape(count, batch_size, 1, 28, 28), t.reshape(count, batch_size)
 
 
-def course_step(x: numpy.ndarray, t: numpy.ndarray) -> tuple[Step, Step]:
-    """One training step of the course's CNN on its device, and a function that waits for the device."""
+def course_step(x: numpy.ndarray, t: numpy.ndarray, fast_kernels: bool) -> tuple[Step, Step]:
+    """One training step of the course's CNN on its device, and a function that waits for the device.
+
+    ``fast_kernels``: with :mod:`course.kernels` as ``import course`` installs them (unless
+    ``COURSE_FAST_KERNELS=0``), or on Chainer's own code.
+    """
     device = course.get_device()
     course.set_seed(0)
     model = L.Classifier(MnistCNN())
@@ -81,7 +90,8 @@ def course_step(x: numpy.ndarray, t: numpy.ndarray) -> tuple[Step, Step]:
 
     def step() -> None:
         i = position[0] = (position[0] + 1) % len(xs)
-        optimizer.update(model, xs[i], ts[i])
+        with contextlib.nullcontext() if fast_kernels else kernels.disabled():
+            optimizer.update(model, xs[i], ts[i])
 
     def synchronize() -> None:
         if device.xp is not numpy:
@@ -131,25 +141,27 @@ def images_per_second(step: Step, iterations: int, batch_size: int, synchronize:
 
 
 def benchmark_mnist(batch_size: int, repeats: int, iterations: int) -> None:
-    """Print the course's and PyTorch's training images/second for lesson 2's CNN, and their ratio."""
+    """Print training images/second for lesson 2's CNN with and without the fast kernels and in PyTorch."""
     device = course.get_device()
     threads = blas_threads()
     print(f"model: lesson 2 CNN (course.models.MnistCNN), Adam, batch {batch_size} of 1x28x28 float32")
     print(f"device: {device} ({course.device.gpu_status()}); BLAS threads: {threads}; "
           f"CPUs: {os.cpu_count()}")
+    print(f"course: Chainer with the fast kernels ({'installed' if kernels.installed() else 'NOT installed'}); "
+          "chainer: Chainer's own code")
     print(f"Python {platform.python_version()}, NumPy {numpy.__version__}, Chainer {chainer.__version__}")
     try:
         import torch
     except ImportError as error:
         torch = None
-        print(f"PyTorch is not importable ({error}): timing the course only")
+        print(f"PyTorch is not importable ({error}): timing Chainer only")
     else:
         print(f"PyTorch {torch.__version__} on the CPU with {threads} thread(s)")
     print(f"{repeats} alternating runs of {iterations} iterations each, after one warm-up run each")
 
     x, t = mnist_batches(batch_size)
-    step, synchronize = course_step(x, t)
-    sides: dict[str, tuple[Step, Step]] = {"course": (step, synchronize)}
+    sides: dict[str, tuple[Step, Step]] = {"course": course_step(x, t, fast_kernels=True),
+                                           "chainer": course_step(x, t, fast_kernels=False)}
     if torch is not None:
         sides["pytorch"] = (pytorch_step(x, t, threads), lambda: None)
 
@@ -166,7 +178,9 @@ def benchmark_mnist(batch_size: int, repeats: int, iterations: int) -> None:
     medians = {name: statistics.median(values) for name, values in figures.items()}
     for name, value in medians.items():
         print(f"{name} median: {value:.1f} images/s ({1000 * batch_size / value:.1f} ms per step)")
+    print(f"ratio course/chainer {medians['course'] / medians['chainer']:.2f}")
     if "pytorch" in medians:
+        print(f"ratio chainer/pytorch {medians['chainer'] / medians['pytorch']:.2f}")
         print(f"ratio course/pytorch {medians['course'] / medians['pytorch']:.2f}")
     else:
         print("ratio course/pytorch n/a")
@@ -184,7 +198,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per side (default 5)")
     parser.add_argument("--iterations", type=int, default=20, help="training steps per run (default 20)")
     args = parser.parse_args(argv)
-    batch_size = args.batch_size or course.sizes(args.benchmark)["batch_size"]
+    batch_size = args.batch_size or course.sizes(args.benchmark).batch_size
     if batch_size < 1 or args.repeats < 1 or args.iterations < 1:
         parser.error("--batch-size, --repeats and --iterations must be positive")
     BENCHMARKS[args.benchmark](batch_size, args.repeats, args.iterations)

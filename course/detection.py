@@ -25,8 +25,9 @@ from typing import Callable, Sequence
 
 import numpy
 
-from course.data.download import DataError
-from course.data.faces import Scene, resize, to_grey
+from course.data.faces import Scene
+from course.files import DataError
+from course.images import as_uint8, resize, to_grey
 from course.metrics import box_iou
 
 SEED_SCALES = ((48, 16), (72, 24), (144, 48))
@@ -108,15 +109,12 @@ def non_max_suppression(boxes: numpy.ndarray, scores: numpy.ndarray, iou_thresho
     return numpy.array(kept, dtype=numpy.int64)
 
 
-def _as_grey_image(image: numpy.ndarray) -> numpy.ndarray:
+def _one_grey_image(image: numpy.ndarray) -> numpy.ndarray:
+    """What every detector sees: ``image`` as grey float32 in [0, 1] (:func:`course.images.to_grey`)."""
     image = numpy.asarray(image)
     if image.ndim not in (2, 3):
         raise ValueError(f"detectors take one image (H, W) or (H, W, 3), not an array of shape {image.shape}")
     return to_grey(image)
-
-
-def _as_uint8(image: numpy.ndarray) -> numpy.ndarray:
-    return (_as_grey_image(image) * 255).round().astype(numpy.uint8)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -148,7 +146,7 @@ class CNNDetector:
 
     def score_windows(self, image: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray]:
         """All windows of ``image`` over all scales, as boxes in its pixels, and each one's P(face)."""
-        image = _as_grey_image(image)
+        image = _one_grey_image(image)
         factor = 1.0
         if image.shape[1] > self.max_width:
             factor = self.max_width / image.shape[1]
@@ -223,7 +221,7 @@ class CascadeDetector:
 
     def __call__(self, image: numpy.ndarray) -> Detections:
         rectangles, neighbours = self.cascade.detectMultiScale2(
-            _as_uint8(image), scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors,
+            as_uint8(_one_grey_image(image)), scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors,
             minSize=(self.min_size, self.min_size))
         return Detections.from_xywh(rectangles, neighbours)
 
@@ -247,7 +245,7 @@ class SkimageCascadeDetector:
 
     def __call__(self, image: numpy.ndarray) -> Detections:
         found = self.cascade.detect_multi_scale(
-            _as_grey_image(image), scale_factor=self.scale_factor, step_ratio=self.step_ratio,
+            _one_grey_image(image), scale_factor=self.scale_factor, step_ratio=self.step_ratio,
             min_size=(self.min_size, self.min_size), max_size=(self.max_size, self.max_size))
         return Detections.from_xywh([(d["c"], d["r"], d["width"], d["height"]) for d in found])
 
@@ -268,8 +266,7 @@ class AnimeFaceDetector:
     def __call__(self, image: numpy.ndarray) -> Detections:
         from PIL import Image
 
-        image = numpy.asarray(image)
-        pixels = image if image.dtype == numpy.uint8 else (numpy.clip(image, 0, 1) * 255).round().astype(numpy.uint8)
+        pixels = as_uint8(image)
         faces = [f for f in self.animeface.detect(Image.fromarray(pixels)) if f.likelihood >= self.min_likelihood]
         return Detections.from_xywh([(f.face.pos.x, f.face.pos.y, f.face.pos.width, f.face.pos.height) for f in faces],
                                     [f.likelihood for f in faces])
@@ -391,6 +388,6 @@ def mine_windows(detector: CNNDetector, scenes: Sequence[Scene], *, positive_iou
         positive = overlap >= positive_iou
         negative = (probabilities >= detector.threshold) & (overlap < negative_iou)
         chosen = boxes[positive | negative]
-        windows.append(crop_windows(_as_grey_image(scene.image), chosen, size))
+        windows.append(crop_windows(_one_grey_image(scene.image), chosen, size))
         labels.append(positive[positive | negative].astype(numpy.int32))
     return numpy.concatenate(windows), numpy.concatenate(labels)

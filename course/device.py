@@ -10,6 +10,8 @@ import os
 
 import chainer
 
+from course.errors import InputError
+
 ENV_VAR = "COURSE_DEVICE"
 
 
@@ -45,15 +47,16 @@ def gpu_available() -> bool:
 def _resolve(spec: str | None) -> chainer.backend.Device:
     if spec:
         if spec.startswith("@cupy") and not gpu_available():
-            raise RuntimeError(
-                f"{ENV_VAR}={spec!r} asks for a GPU, but {gpu_status()}. "
-                f"Unset {ENV_VAR} to fall back to the CPU, or install a CuPy build (see README)."
+            raise InputError(
+                f"the device {spec!r} asks for a GPU, but {gpu_status()}. "
+                f"Unset {ENV_VAR} (or leave out --device) to fall back to the CPU, or install a CuPy build "
+                f"(see README)."
             )
         try:
             return chainer.get_device(spec)
         except Exception as error:
-            raise ValueError(
-                f"{ENV_VAR}={spec!r} is not a device Chainer understands ({error}). "
+            raise InputError(
+                f"{spec!r} is not a device Chainer understands ({error}). "
                 f"Use '@numpy' for the CPU or '@cupy:0' for the first GPU."
             ) from None
     return chainer.get_device("@cupy:0" if gpu_available() else "@numpy")

@@ -8,6 +8,7 @@ import time
 import chainer
 import numpy
 
+from course import kernels
 from course.device import get_device, gpu_status
 from course.profiles import active_profile
 
@@ -75,6 +76,7 @@ def report() -> int:
         ("CuPy", _version("cupy")),
         ("GPU", gpu_status()),
         ("device", str(device)),
+        ("fast kernels", "on" if kernels.installed() else f"off ({kernels.ENVIRONMENT_VARIABLE}=0)"),
         ("profile", active_profile()),
     ]
     lines += [(f"data: {name}", where) for name, where in offline_data().items()]

@@ -20,6 +20,8 @@ from typing import Sequence
 import cv2
 import numpy
 
+from course.images import to_rgba
+
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket")
 """The colour photos this lesson uses, from :data:`course.data.photos.PHOTOS` (no download needed)."""
 
@@ -54,7 +56,7 @@ def cut_out_oval(image: numpy.ndarray) -> numpy.ndarray:
     height, width = image.shape[:2]
     y, x = numpy.ogrid[:height, :width]
     inside = ((y + 0.5) / height - 0.5) ** 2 + ((x + 0.5) / width - 0.5) ** 2 <= 0.25
-    return numpy.dstack([image[..., :3], numpy.where(inside, 255, 0).astype(numpy.uint8)])
+    return to_rgba(image, numpy.where(inside, 255, 0).astype(numpy.uint8))
 
 
 def negative_positive(image: numpy.ndarray) -> numpy.ndarray:

@@ -1,4 +1,10 @@
-"""The losses the seeds discuss, each named for what it is (Chainer functions: they backpropagate)."""
+"""The losses the seeds discuss, each named for what it is (Chainer functions: they backpropagate).
+
+Besides the functions, two chains wrap a score network the way ``L.Classifier`` wraps a classifier:
+:class:`RankNet` (lesson 5's pairwise loss over every pair of a batch) and :class:`PointwiseRegressor`
+(the baseline, fitted to the ratings). Both ``chainer.report`` their ``loss`` and ``accuracy``, the
+fraction of pairs with different ratings that the scores put in the right order.
+"""
 from __future__ import annotations
 
 import chainer
@@ -40,3 +46,60 @@ def ranknet_loss(s_i, s_j, s_ij, reduce: str = "mean") -> chainer.Variable:
         raise ValueError(f"{d.size} score differences but S_ij has shape {target.shape}: give one target per pair")
     loss = (1 - target) / 2 * d + F.softplus(-d)
     return F.mean(loss) if reduce == "mean" else loss
+
+
+def _ordered_right(d, s_ij):
+    """Among pairs with ``S_ij != 0``, the fraction whose score difference ``d`` has the sign of ``S_ij`` (ties 1/2)."""
+    xp = chainer.backend.get_array_module(d)
+    d, s_ij = chainer.as_array(d), chainer.as_array(s_ij)
+    ordered = s_ij != 0
+    if not ordered.any():
+        return xp.asarray(0.5, dtype=d.dtype)
+    agreement = xp.sign(d[ordered]) * s_ij[ordered]  # 1 right, 0 tie, -1 wrong
+    return ((agreement + 1) / 2).mean()
+
+
+def all_pairs(n: int, xp=numpy) -> tuple:
+    """Index arrays ``(i, j)`` of every pair ``i < j`` of ``n`` items: ``n * (n - 1) / 2`` pairs."""
+    i, j = numpy.triu_indices(n, 1)
+    return xp.asarray(i), xp.asarray(j)
+
+
+class RankNet(chainer.Chain):
+    """``predictor`` (images -> scores) trained on pairs: ``model(x, s_ij)`` is the mean pairwise loss.
+
+    ``x`` is a batch of N images and ``s_ij`` the (N, N) matrix of targets ``S_ij`` (1 where image i
+    is rated higher than image j, -1 where lower, 0 where equal). Every image is scored once, and all
+    ``N * (N - 1) / 2`` pairs ``i < j`` of the batch enter the loss: far more pairs per step than
+    scoring each pair's two images separately, for the same computation.
+    """
+
+    def __init__(self, predictor: chainer.Link):
+        super().__init__()
+        with self.init_scope():
+            self.predictor = predictor
+
+    def forward(self, x, s_ij):
+        scores = self.predictor(x)
+        i, j = all_pairs(len(x), self.xp)
+        s_ij = s_ij[i, j]
+        loss = ranknet_loss(scores[i], scores[j], s_ij)
+        chainer.report({"loss": loss, "accuracy": _ordered_right(scores.array[i] - scores.array[j], s_ij)}, self)
+        return loss
+
+
+class PointwiseRegressor(chainer.Chain):
+    """The baseline: ``predictor`` fitted to the ratings themselves; ``model(x, ratings)`` is the mean squared error."""
+
+    def __init__(self, predictor: chainer.Link):
+        super().__init__()
+        with self.init_scope():
+            self.predictor = predictor
+
+    def forward(self, x, ratings):
+        scores = self.predictor(x)
+        loss = F.mean_squared_error(scores, ratings)
+        i, j = all_pairs(len(x), self.xp)  # every pair of the batch: is it in the right order?
+        ordered = _ordered_right(scores.array[i] - scores.array[j], pair_target(ratings[i], ratings[j]))
+        chainer.report({"loss": loss, "accuracy": ordered}, self)
+        return loss

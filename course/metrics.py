@@ -1,22 +1,7 @@
-"""Predictions and the numbers that judge them."""
+"""The numbers that judge a model's outputs: accuracy, confusion, ranking (NDCG), boxes (IoU)."""
 from __future__ import annotations
 
-import chainer
 import numpy
-
-from course.device import get_device
-
-
-def predict(model: chainer.Link, x: numpy.ndarray, *, batch_size: int = 1000, device=None) -> numpy.ndarray:
-    """Run ``model`` on ``x`` in test mode, batch by batch, and return its outputs as a NumPy array."""
-    device = get_device(device)
-    model.to_device(device)
-    outputs = []
-    with chainer.using_config("train", False), chainer.no_backprop_mode():
-        for start in range(0, len(x), batch_size):
-            y = model(device.send(x[start : start + batch_size]))
-            outputs.append(chainer.backend.CpuDevice().send(y.array))
-    return numpy.concatenate(outputs)
 
 
 def as_classes(predicted: numpy.ndarray) -> numpy.ndarray:
@@ -39,14 +24,6 @@ def confusion_matrix(predicted: numpy.ndarray, labels: numpy.ndarray, n_classes:
     from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 
     return sk_confusion_matrix(labels, as_classes(predicted), labels=numpy.arange(n_classes))
-
-
-def most_confused_pair(cm: numpy.ndarray) -> tuple[int, int]:
-    """The (true, predicted) pair of different classes with the most mistakes."""
-    off_diagonal = numpy.array(cm, copy=True)
-    numpy.fill_diagonal(off_diagonal, -1)
-    true, predicted = numpy.unravel_index(off_diagonal.argmax(), off_diagonal.shape)
-    return int(true), int(predicted)
 
 
 def misclassified(predicted: numpy.ndarray, labels: numpy.ndarray) -> numpy.ndarray:

@@ -1,34 +1,14 @@
-"""Pictures a learner would rather look at than read: curves, image grids, confusion matrices, boundaries."""
+"""Pictures a learner would rather look at than read: curves, image grids, confusion matrices, boundaries.
+
+One run's curves are :meth:`course.History.plot` (:func:`course.training.plot_history`); the functions
+here compare runs and show images, predictions, detections and rankings.
+"""
 from __future__ import annotations
 
 from typing import Callable, Sequence
 
 import matplotlib.pyplot as plt
 import numpy
-
-
-def plot_history(log: Sequence[dict], title: str = ""):
-    """Loss (left) and accuracy (right) per epoch, training and validation, from a Chainer log."""
-    figure, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(9, 3.2))
-    epochs = [entry["epoch"] for entry in log]
-    for key, label in (("main/loss", "train"), ("validation/main/loss", "validation")):
-        values = [entry.get(key) for entry in log]
-        if any(v is not None for v in values):
-            loss_ax.plot(epochs, values, marker="o", label=label)
-    for key, label in (("main/accuracy", "train"), ("validation/main/accuracy", "validation")):
-        values = [entry.get(key) for entry in log]
-        if any(v is not None for v in values):
-            acc_ax.plot(epochs, values, marker="o", label=label)
-    loss_ax.set(xlabel="epoch", ylabel="loss", title="loss")
-    acc_ax.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
-    for ax in (loss_ax, acc_ax):
-        ax.grid(alpha=0.3)
-        if ax.lines:
-            ax.legend()
-    if title:
-        figure.suptitle(title)
-    figure.tight_layout()
-    return figure
 
 
 def show_images(images: numpy.ndarray, titles: Sequence[str] | None = None, *, columns: int = 10,

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import numpy
 
-from course.data.ranking import as_float_images, save_rated
+from course.data.ranking import save_rated
+from course.images import as_batch, to_hwc
 
 
 def _png(image: numpy.ndarray, scale: int) -> bytes:
     """One (C, H, W) image in [0, 1] as PNG bytes, enlarged ``scale`` times with square pixels."""
     import matplotlib.image
 
-    picture = image[0] if image.shape[0] == 1 else image.transpose(1, 2, 0)
-    picture = numpy.clip(picture, 0, 1).repeat(scale, axis=0).repeat(scale, axis=1)
+    picture = numpy.clip(to_hwc(image), 0, 1).repeat(scale, axis=0).repeat(scale, axis=1)
     buffer = io.BytesIO()
     matplotlib.image.imsave(buffer, picture, cmap="gray", vmin=0, vmax=1, format="png")
     return buffer.getvalue()
@@ -39,7 +39,7 @@ class RatingPanel:
 
         if isinstance(levels, bool) or not isinstance(levels, int) or not 2 <= levels <= 10:
             raise ValueError(f"levels must be a whole number from 2 to 10, not {levels!r}")
-        self.images = as_float_images(images)
+        self.images = as_batch(images)
         if not len(self.images):
             raise ValueError("there are no images to rate")
         self.levels, self.scale = levels, scale

@@ -15,7 +15,7 @@ from course.data.augment import random_shift  # noqa: E402
 from course.data.logic import truth_table  # noqa: E402
 from course.data.mnist import _images_to_float  # noqa: E402
 from course.models import MLP, MnistCNN  # noqa: E402
-from course.training import load_model, save_model  # noqa: E402
+from course.models import load_model, save_model  # noqa: E402
 
 assert chainer.__version__ == "7.8.1"
 
@@ -41,7 +41,7 @@ for model in (MnistCNN(n_out=2), MLP(n_hidden=32, n_out=2)):
 # npz round trip
 with tempfile.TemporaryDirectory() as folder:
     path = save_model(model, os.path.join(folder, "m.npz"))
-    again = load_model(MLP(n_hidden=32, n_out=2), path)
+    again = load_model(path)
     numpy.testing.assert_array_equal(again.fc3.W.array, model.fc3.W.array)
 
 # F.resize_images (numpy.float) and F.as_strided (numpy.sctypes)

@@ -32,3 +32,11 @@ def write_mnist_like(directory, split, n, seed=0, *, compress=True):
     write_idx(directory / f"{split}-images-idx3-ubyte{suffix}", images)
     write_idx(directory / f"{split}-labels-idx1-ubyte{suffix}", labels)
     return images, labels
+
+
+def size_arguments(sizes):
+    """Every field of a task's sizes as ``--size NAME=VALUE`` command-line arguments."""
+    import dataclasses
+
+    return [argument for field in dataclasses.fields(sizes)
+            for argument in ("--size", f"{field.name}={getattr(sizes, field.name)!r}")]

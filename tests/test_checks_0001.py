@@ -37,7 +37,7 @@ def on_numpy(monkeypatch):
 # --- lesson 00: check_on_device -------------------------------------------------------------------
 
 def test_on_device_accepts_an_array_sent_to_the_course_device(on_numpy, capsys):
-    assert check_on_device(course.to_device(numpy.arange(3, dtype=numpy.float32))) is True
+    assert check_on_device(course.to_device(numpy.arange(3, dtype=numpy.float32))).passed is True
     _passed(capsys)
 
 
@@ -49,7 +49,7 @@ def test_on_device_accepts_an_array_sent_to_the_course_device(on_numpy, capsys):
     (numpy.zeros(0, dtype=numpy.float32), "empty"),
 ])
 def test_on_device_rejects_wrong_answers_with_a_hint(on_numpy, capsys, answer, hint):
-    assert check_on_device(answer) is False
+    assert check_on_device(answer).passed is False
     assert hint in _hint(capsys)
 
 
@@ -62,7 +62,7 @@ def test_on_device_says_where_the_array_is_when_the_device_differs(on_numpy, mon
             return "@cupy:0"
 
     monkeypatch.setattr("course.checks.lesson00.get_device", lambda: Elsewhere())
-    assert check_on_device(numpy.ones(2, dtype=numpy.float32)) is False
+    assert check_on_device(numpy.ones(2, dtype=numpy.float32)).passed is False
     assert "lives on @numpy, but the course device is @cupy:0" in _hint(capsys)
 
 
@@ -71,27 +71,27 @@ def test_on_device_says_where_the_array_is_when_the_device_differs(on_numpy, mon
 @pytest.mark.parametrize("profile", profiles.PROFILES)
 def test_batch_size_accepts_the_active_profiles_value(monkeypatch, capsys, profile):
     monkeypatch.setenv("COURSE_PROFILE", profile)
-    assert check_mnist_batch_size(course.sizes("mnist")["batch_size"]) is True
-    assert check_mnist_batch_size(numpy.int64(course.sizes("mnist")["batch_size"])) is True
+    assert check_mnist_batch_size(course.sizes("mnist").batch_size).passed is True
+    assert check_mnist_batch_size(numpy.int64(course.sizes("mnist").batch_size)).passed is True
     _passed(capsys)
 
 
 def test_batch_size_names_the_other_profile(monkeypatch, capsys):
     monkeypatch.setenv("COURSE_PROFILE", "quick")
-    assert check_mnist_batch_size(profiles.sizes("mnist", "full")["batch_size"]) is False
+    assert check_mnist_batch_size(course.sizes("mnist", "full").batch_size).passed is False
     assert "'full' profile" in _hint(capsys)
 
 
 @pytest.mark.parametrize("answer, hint", [
     (None, 'course.sizes(...)'),
-    (course.sizes("mnist", "quick"), '["batch_size"]'),
+    (course.sizes("mnist", "quick"), '.batch_size'),
     ("50", "whole number"),
     (True, "whole number"),
-    (7, "not in the table"),
+    (7, "not lesson 2's batch size in any profile"),
 ])
 def test_batch_size_rejects_wrong_answers_with_a_hint(monkeypatch, capsys, answer, hint):
     monkeypatch.setenv("COURSE_PROFILE", "quick")
-    assert check_mnist_batch_size(answer) is False
+    assert check_mnist_batch_size(answer).passed is False
     assert hint in _hint(capsys)
 
 
@@ -100,7 +100,7 @@ def test_batch_size_rejects_wrong_answers_with_a_hint(monkeypatch, capsys, answe
 @pytest.mark.parametrize("answer", [[0, 1, 1, 1], (0, 1, 1, 1), numpy.array([0, 1, 1, 1], dtype=numpy.int32),
                                     numpy.array([[0], [1], [1], [1]], dtype=numpy.float32)])
 def test_or_targets_accepts_the_or_table(capsys, answer):
-    assert check_or_targets(answer) is True
+    assert check_or_targets(answer).passed is True
     _passed(capsys)
 
 
@@ -114,7 +114,7 @@ def test_or_targets_accepts_the_or_table(capsys, answer):
     (["a", "b", "c", "d"], "0 or 1"),
 ])
 def test_or_targets_rejects_wrong_answers_with_a_hint(capsys, answer, hint):
-    assert check_or_targets(answer) is False
+    assert check_or_targets(answer).passed is False
     assert hint in _hint(capsys)
 
 
@@ -123,7 +123,7 @@ def test_or_targets_reports_an_answer_that_raises(capsys):
         def __array__(self, *args, **kwargs):
             raise RuntimeError("boom")
 
-    assert check_or_targets(Broken()) is False
+    assert check_or_targets(Broken()).passed is False
     assert "raised RuntimeError: boom" in _hint(capsys)
 
 
@@ -134,7 +134,7 @@ def test_or_targets_reports_an_answer_that_raises(capsys):
     (numpy.array([[-1, -1], [1, 1]], dtype=numpy.float32), numpy.array([1.5, -1.5], dtype=numpy.float32)),
 ])
 def test_and_weights_accepts_weights_that_compute_and(capsys, W, b):
-    assert check_and_weights(W, b) is True
+    assert check_and_weights(W, b).passed is True
     _passed(capsys)
 
 
@@ -149,12 +149,12 @@ def test_and_weights_accepts_weights_that_compute_and(capsys, W, b):
     ([[0, 0], [numpy.nan, 1]], [1.5, 0], "finite"),
 ])
 def test_and_weights_rejects_wrong_answers_with_a_hint(capsys, W, b, hint):
-    assert check_and_weights(W, b) is False
+    assert check_and_weights(W, b).passed is False
     assert hint in _hint(capsys)
 
 
 def test_and_weights_reports_an_answer_that_raises(capsys):
-    assert check_and_weights([["x", 0], [1, 1]], [1.5, 0]) is False
+    assert check_and_weights([["x", 0], [1, 1]], [1.5, 0]).passed is False
     assert "raised ValueError" in _hint(capsys)
 
 
@@ -183,7 +183,7 @@ class TanhXor(chainer.Chain):
 
 @pytest.mark.parametrize("n_out", [2, 1])
 def test_xor_net_accepts_a_net_that_computes_xor(capsys, n_out):
-    assert check_xor_net(TanhXor(n_out)) is True
+    assert check_xor_net(TanhXor(n_out)).passed is True
     _passed(capsys)
 
 
@@ -208,7 +208,7 @@ def test_xor_net_accepts_a_trained_tanh_net():
     net = TanhNet()
     x, t = truth_table("xor", repeats=250)
     train_row_by_row(net, x, t, F.softmax_cross_entropy, chainer.optimizers.MomentumSGD(lr=0.1, momentum=0.9))
-    assert check_xor_net(net) is True
+    assert check_xor_net(net).passed is True
 
 
 class WrongShape(chainer.Chain):
@@ -239,7 +239,7 @@ class Raises(chainer.Chain):
     (Exploded(), "NaN"),
 ])
 def test_xor_net_rejects_wrong_answers_with_a_hint(capsys, answer, hint):
-    assert check_xor_net(answer) is False
+    assert check_xor_net(answer).passed is False
     assert hint in _hint(capsys)
 
 
@@ -247,10 +247,10 @@ def test_xor_net_counts_the_rows_an_untrained_net_gets_right(capsys):
     net = TwoLayerNet()
     net.fc2.W.array[...] = 0
     net.fc2.b.array[...] = [1, 0]  # always class 0: right on (0, 0) and (1, 1)
-    assert check_xor_net(net) is False
+    assert check_xor_net(net).passed is False
     assert "2/4 rows right (wrong on (0, 1), (1, 0))" in _hint(capsys)
 
 
 def test_xor_net_reports_a_model_that_raises(capsys):
-    assert check_xor_net(Raises()) is False
+    assert check_xor_net(Raises()).passed is False
     assert "raised KeyError" in _hint(capsys)

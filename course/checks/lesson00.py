@@ -1,12 +1,14 @@
-"""Checkers for lesson 00 (setup): the course device and the profile table."""
+"""Checkers for lesson 00 (setup): the course device and the profiles' sizes."""
 from __future__ import annotations
 
-import chainer
-import numpy
+import dataclasses
 
-from course.checks import Wrong, checker
+import chainer
+
+from course.checks import Wrong, checker, whole_number
 from course.device import get_device
-from course.profiles import PROFILES, active_profile, sizes
+from course.profiles import PROFILES, active_profile
+from course.tasks import sizes
 
 
 @checker("an array on the course device")
@@ -32,17 +34,16 @@ def check_on_device(array) -> None:
 def check_mnist_batch_size(value) -> None:
     """``value`` must be the ``batch_size`` of the ``mnist`` lesson in the active profile."""
     if value is None:
-        raise Wrong('read it from the profile table with course.sizes(...); lesson 2\'s entry is called "mnist".')
-    if isinstance(value, (dict,)) or hasattr(value, "keys"):
-        raise Wrong('that is the whole table of the lesson; pick one entry of it with ["batch_size"].')
-    if isinstance(value, (bool, numpy.bool_)) or not isinstance(value, (int, numpy.integer)):
-        raise Wrong(f"a batch size is a whole number, not a {type(value).__name__}.")
+        raise Wrong('read it from the lesson\'s sizes with course.sizes(...); lesson 2\'s task is called "mnist".')
+    if dataclasses.is_dataclass(value):
+        raise Wrong("that is all of the lesson's sizes; pick one of them with .batch_size.")
+    value = whole_number(value, f"a batch size is a whole number, not a {type(value).__name__}.", floats=False)
     profile = active_profile()
-    right = sizes("mnist", profile)["batch_size"]
+    right = sizes("mnist", profile).batch_size
     if value == right:
         return
     for other in PROFILES:
-        if other != profile and value == sizes("mnist", other)["batch_size"]:
+        if other != profile and value == sizes("mnist", other).batch_size:
             raise Wrong(f"{value} is the batch size of the {other!r} profile, but this notebook runs the "
                         f"{profile!r} profile; call course.sizes without naming a profile.")
-    raise Wrong(f"{value} is not in the table; look at course.sizes(\"mnist\") again.")
+    raise Wrong(f"{value} is not lesson 2's batch size in any profile; look at course.sizes(\"mnist\") again.")

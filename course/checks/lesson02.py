@@ -1,11 +1,10 @@
 """Lesson 2 (MNIST) exercise checkers: an accuracy function, the most confused pair, a layer's parameters."""
 from __future__ import annotations
 
-import numbers
-
 import numpy
 
-from course.checks import Wrong, checker
+from course.checks import (Wrong, as_number, call_answer, checker, keep_numpy_random_state, require_function,
+                           whole_number)
 
 _ARGMAX_HINT = (
     "when `predicted` is a 2-D array of scores (one row per example, one column per class), the "
@@ -38,23 +37,14 @@ def _accuracy_cases():
 @checker("your accuracy function")
 def check_accuracy(accuracy_function) -> None:
     """``accuracy_function(predicted, labels)`` must return the fraction right, for class indices or 2-D scores."""
-    if not callable(accuracy_function):
-        raise Wrong(
-            f"pass the function itself, e.g. check_accuracy(my_accuracy), not {type(accuracy_function).__name__}"
-        )
+    require_function(accuracy_function, "check_accuracy(my_accuracy)")
     cases = _accuracy_cases()
     values = []
     for description, predicted, labels, _expected, hint in cases:
-        try:
-            result = accuracy_function(predicted.copy(), labels.copy())
-        except Exception as error:
-            raise Wrong(f"on {description} it raised {type(error).__name__}: {error}. Hint: {hint}") from None
-        try:
-            values.append(float(result))
-        except (TypeError, ValueError):
-            raise Wrong(
-                f"on {description} it returned {result!r}; return one number, the fraction right"
-            ) from None
+        result = call_answer(accuracy_function, predicted.copy(), labels.copy(), case=description,
+                             hint=f". Hint: {hint}")
+        values.append(as_number(result, f"on {description} it returned {result!r}; "
+                                        f"return one number, the fraction right"))
     wrong = [(case, value) for case, value in zip(cases, values) if not abs(value - case[3]) <= 1e-6]  # NaN is wrong too
     if not wrong:
         return
@@ -72,9 +62,10 @@ def _as_pair(answer) -> tuple[int, int]:
         items = list(answer)
     except TypeError:
         raise Wrong(f"answer with a pair (true, predicted), e.g. (4, 9), not {answer!r}") from None
-    if len(items) != 2 or not all(isinstance(v, numbers.Integral) for v in items):
-        raise Wrong(f"answer with a pair of two whole numbers (true, predicted), e.g. (4, 9), not {answer!r}")
-    return int(items[0]), int(items[1])
+    hint = f"answer with a pair of two whole numbers (true, predicted), e.g. (4, 9), not {answer!r}"
+    if len(items) != 2:
+        raise Wrong(hint)
+    return whole_number(items[0], hint, floats=False), whole_number(items[1], hint, floats=False)
 
 
 @checker("the most confused pair")
@@ -102,41 +93,32 @@ def check_most_confused(answer, cm) -> None:
                 f"digits has {most}. Look for the largest number off the diagonal")
 
 
-def _first_conv():
-    """A fresh MnistCNN's first convolution, built without moving NumPy's global random state."""
-    from course.models.mnist import MnistCNN
+def _fresh_cnn():
+    """A fresh MnistCNN, built without moving NumPy's global random state."""
+    from course.models import MnistCNN
 
-    state = numpy.random.get_state()
-    try:
-        return MnistCNN().conv1
-    finally:
-        numpy.random.set_state(state)
+    with keep_numpy_random_state():
+        return MnistCNN()
 
 
 @checker("parameters of the first convolution")
 def check_conv1_parameters(answer) -> None:
     """``answer`` = how many numbers MnistCNN's ``conv1`` holds: weights (out x in x k x k) plus biases (out)."""
-    conv = _first_conv()
+    model = _fresh_cnn()
+    conv = model.conv1
     out_channels, in_channels, kh, kw = conv.W.shape
     weights = conv.W.size
     expected = weights + conv.b.size
-    if isinstance(answer, bool) or not isinstance(answer, numbers.Real) or not float(answer).is_integer():
-        raise Wrong(f"answer with a whole number, not {answer!r}")
-    answer = int(answer)
+    answer = whole_number(answer)
     if answer == expected:
         return
     if answer == weights:
         raise Wrong(f"that counts the weights only; each of the {out_channels} filters also has one bias")
     if answer in (kh * kw, kh * kw * in_channels, kh * kw * in_channels + 1):
         raise Wrong(f"that is one filter; the layer has {out_channels} of them, each with its own weights and bias")
-    from course.models.mnist import MnistCNN, count_parameters
+    from course.models import count_parameters
 
-    state = numpy.random.get_state()
-    try:
-        whole = count_parameters(MnistCNN())
-    finally:
-        numpy.random.set_state(state)
-    if answer == whole:
+    if answer == count_parameters(model):
         raise Wrong("that is the whole network; count only conv1")
     raise Wrong(f"conv1 has {out_channels} filters; each has a {kh}x{kw} weight per input channel "
                 f"({in_channels} here) plus one bias. Multiply, then add the biases")

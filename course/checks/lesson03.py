@@ -1,11 +1,9 @@
 """Lesson 3 (image styles) exercise checkers: a noir look, the mean image, counting crops, per-style accuracy."""
 from __future__ import annotations
 
-import numbers
-
 import numpy
 
-from course.checks import Wrong, checker
+from course.checks import Wrong, call_answer, checker, require_function, whole_number
 
 
 def _test_photos() -> list[numpy.ndarray]:
@@ -31,17 +29,13 @@ def _grey_std(image: numpy.ndarray) -> float:
 @checker("your noir look")
 def check_noir(look) -> None:
     """``look(image, strength, rng)`` on float RGB (H, W, 3) in [0, 1] must give a grey image with more contrast."""
-    if not callable(look):
-        raise Wrong(f"pass the function itself, e.g. check_noir(my_noir), not {type(look).__name__}")
+    require_function(look, "check_noir(my_noir)")
     rng = numpy.random.default_rng(0)
     gains = []
     for photo in _test_photos():
         original = photo.copy()
-        try:
-            out = look(photo, 1.0, rng)
-        except Exception as error:
-            raise Wrong(f"it raised {type(error).__name__}: {error}. It is called as look(image, strength, rng) "
-                        f"with an (H, W, 3) float image") from None
+        out = call_answer(look, photo, 1.0, rng,
+                          hint=". It is called as look(image, strength, rng) with an (H, W, 3) float image")
         if not numpy.array_equal(photo, original):
             raise Wrong("it changed the image it was given; work on a copy (e.g. `image = image.copy()`, or build a "
                         "new array) so the original photo stays as it was")
@@ -114,9 +108,7 @@ def check_mean_image(answer, train_images, test_images=None) -> None:
 @checker("crops of one image")
 def check_crop_count(answer) -> None:
     """How many different 227 x 227 crops, mirrored ones included, fit in a 256 x 256 image: 2 x 30 x 30."""
-    if isinstance(answer, bool) or not isinstance(answer, numbers.Real) or not float(answer).is_integer():
-        raise Wrong(f"answer with a whole number, not {answer!r}")
-    answer = int(answer)
+    answer = whole_number(answer)
     positions = 256 - 227 + 1
     if answer == 2 * positions**2:
         return
@@ -146,14 +138,9 @@ def _confusion_cases():
 @checker("per-style accuracy")
 def check_per_class_accuracy(function) -> None:
     """``function(cm)`` must return, for each true class (row), the fraction of its examples predicted right."""
-    if not callable(function):
-        raise Wrong(f"pass the function itself, e.g. check_per_class_accuracy(my_function), "
-                    f"not {type(function).__name__}")
+    require_function(function, "check_per_class_accuracy(my_function)")
     for description, cm, expected in _confusion_cases():
-        try:
-            result = function(cm.copy())
-        except Exception as error:
-            raise Wrong(f"on {description} it raised {type(error).__name__}: {error}") from None
+        result = call_answer(function, cm.copy(), case=description)
         try:
             result = numpy.asarray(result, dtype=numpy.float64)
         except (TypeError, ValueError):

@@ -1,11 +1,9 @@
 """Lesson 4 (faces) exercise checkers: IoU by hand, non-max suppression, counting windows, the rotations."""
 from __future__ import annotations
 
-import numbers
-
 import numpy
 
-from course.checks import Wrong, checker
+from course.checks import Wrong, as_number, call_answer, checker, require_function, whole_number
 from course.detection import SEED_SCALES, count_windows, non_max_suppression
 from course.metrics import box_iou
 
@@ -43,26 +41,16 @@ def _intersection_over_sum(a, b) -> float:
     return inter / (area(a) + area(b))
 
 
-def _as_number(value, description: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (numbers.Real, numpy.ndarray)) or numpy.size(value) != 1:
-        raise Wrong(f"on {description} it returned {value!r}; return one number, the IoU")
-    return float(value)
-
-
 @checker("your IoU function")
 def check_iou(iou_function) -> None:
     """``iou_function(a, b)`` must return the IoU of two boxes given as (x0, y0, x1, y1)."""
-    if not callable(iou_function):
-        raise Wrong(f"pass the function itself, e.g. check_iou(my_iou), not {type(iou_function).__name__}")
+    require_function(iou_function, "check_iou(my_iou)")
     answers = []
     for description, a, b in _IOU_CASES:
-        try:
-            result = iou_function(a, b)
-        except Exception as error:
-            hint = (". Boxes that do not meet have IoU 0: clip each overlap (min(x1) - max(x0), and the same in y) "
-                    "at 0 before multiplying" if description == "two boxes far apart" else "")
-            raise Wrong(f"on {description} {a}, {b} it raised {type(error).__name__}: {error}{hint}") from None
-        answers.append(_as_number(result, description))
+        hint = (". Boxes that do not meet have IoU 0: clip each overlap (min(x1) - max(x0), and the same in y) "
+                "at 0 before multiplying" if description == "two boxes far apart" else "")
+        result = call_answer(iou_function, a, b, case=f"{description} {a}, {b}", hint=hint)
+        answers.append(as_number(result, f"on {description} it returned {result!r}; return one number, the IoU"))
     expected = [box_iou(a, b) for _, a, b in _IOU_CASES]
     wrong = [i for i, (got, want) in enumerate(zip(answers, expected)) if not abs(got - want) <= 1e-6]
     if not wrong:
@@ -114,13 +102,9 @@ def _as_indices(result, n: int, description: str) -> list[int]:
 @checker("your non-max suppression")
 def check_nms(nms_function) -> None:
     """``nms_function(boxes, scores, threshold)`` must return the indices the seed's greedy suppression keeps."""
-    if not callable(nms_function):
-        raise Wrong(f"pass the function itself, e.g. check_nms(my_nms), not {type(nms_function).__name__}")
+    require_function(nms_function, "check_nms(my_nms)")
     for description, boxes, scores, threshold in _nms_cases():
-        try:
-            result = nms_function(boxes.copy(), scores.copy(), threshold)
-        except Exception as error:
-            raise Wrong(f"on {description} it raised {type(error).__name__}: {error}") from None
+        result = call_answer(nms_function, boxes.copy(), scores.copy(), threshold, case=description)
         got = sorted(_as_indices(result, len(boxes), description))
         want = sorted(non_max_suppression(boxes, scores, threshold).tolist())
         if got == want:
@@ -141,9 +125,7 @@ def check_nms(nms_function) -> None:
 @checker("the number of windows")
 def check_window_count(answer, width: int = 320, height: int = 240, scales=SEED_SCALES) -> None:
     """``answer`` = how many windows the (size, stride) ``scales`` cut from a ``width`` x ``height`` image."""
-    if isinstance(answer, bool) or not isinstance(answer, numbers.Real) or not float(answer).is_integer():
-        raise Wrong(f"answer with a whole number, not {answer!r}")
-    answer = int(answer)
+    answer = whole_number(answer)
     expected = count_windows(width, height, scales)
     if answer == expected:
         return
@@ -172,14 +154,9 @@ def _rotation_images() -> tuple[numpy.ndarray, numpy.ndarray]:
 @checker("your rotation augmentation")
 def check_rotations(rotate_function) -> None:
     """``rotate_function(images, labels)`` must return every image at 0, 90, 180 and 270 degrees, labels repeated."""
-    if not callable(rotate_function):
-        raise Wrong(f"pass the function itself, e.g. check_rotations(my_rotations), "
-                    f"not {type(rotate_function).__name__}")
+    require_function(rotate_function, "check_rotations(my_rotations)")
     images, labels = _rotation_images()
-    try:
-        result = rotate_function(images.copy(), labels.copy())
-    except Exception as error:
-        raise Wrong(f"on 3 images of shape (3, 1, 4, 4) it raised {type(error).__name__}: {error}") from None
+    result = call_answer(rotate_function, images.copy(), labels.copy(), case="3 images of shape (3, 1, 4, 4)")
     if not isinstance(result, tuple) or len(result) != 2:
         raise Wrong("return two arrays, (images, labels)")
     out_images, out_labels = (numpy.asarray(a) for a in result)

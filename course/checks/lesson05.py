@@ -2,20 +2,12 @@
 from __future__ import annotations
 
 import math
-import numbers
 
-from course.checks import Wrong, checker
+from course.checks import Wrong, as_number, call_answer, checker, require_function
 
 
 def _number(value, what: str) -> float:
-    if isinstance(value, (bool, str, bytes)):
-        raise Wrong(f"answer {what} with one number, not {value!r}")
-    if not isinstance(value, numbers.Real):
-        try:  # a 0-d NumPy array or a Chainer Variable's array
-            value = float(getattr(value, "array", value))
-        except (TypeError, ValueError):
-            raise Wrong(f"answer {what} with one number, not {value!r}") from None
-    value = float(value)
+    value = as_number(value, f"answer {what} with one number, not {value!r}")
     if not math.isfinite(value):
         raise Wrong(f"{what} came out as {value}: a finite number was expected")
     return value
@@ -28,16 +20,11 @@ _TARGET_CASES = [(3, 1, 1), (1, 3, -1), (2, 2, 0), (5, 4, 1), (0, 5, -1), (4.5, 
 @checker("S_ij from two ratings")
 def check_pair_target(pair_target) -> None:
     """``pair_target(rating_i, rating_j)`` must return 1 (i rated higher), -1 (lower) or 0 (equal)."""
-    if not callable(pair_target):
-        raise Wrong(f"pass the function itself, e.g. check_pair_target(my_pair_target), not {pair_target!r}")
+    require_function(pair_target, "check_pair_target(my_pair_target)")
     results = {}
     for t_i, t_j, expected in _TARGET_CASES:
-        try:
-            results[t_i, t_j] = _number(pair_target(t_i, t_j), f"for ratings ({t_i}, {t_j})")
-        except Wrong:
-            raise
-        except Exception as error:
-            raise Wrong(f"pair_target({t_i}, {t_j}) raised {type(error).__name__}: {error}") from None
+        answer = call_answer(pair_target, t_i, t_j, case=f"pair_target({t_i}, {t_j})")
+        results[t_i, t_j] = _number(answer, f"for ratings ({t_i}, {t_j})")
     wrong = [(t_i, t_j, expected) for t_i, t_j, expected in _TARGET_CASES if results[t_i, t_j] != expected]
     if not wrong:
         return

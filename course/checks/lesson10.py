@@ -6,20 +6,7 @@ from typing import Mapping
 
 import numpy
 
-from course.checks import Wrong, checker
-
-
-def _call(function, description: str, *args, hint: str = ""):
-    """``function(*args)``, or :class:`Wrong` naming the case, the error and ``hint`` if it raises."""
-    try:
-        return function(*args)
-    except Exception as error:
-        raise Wrong(f"on {description} it raised {type(error).__name__}: {error}{hint}") from None
-
-
-def _require_function(answer, example: str) -> None:
-    if not callable(answer):
-        raise Wrong(f"pass the function itself, e.g. {example}, not {type(answer).__name__}")
+from course.checks import Wrong, as_number, call_answer, checker, require_function
 
 
 def _random_image(height: int, width: int, channels: int, seed: int) -> numpy.ndarray:
@@ -39,11 +26,11 @@ def _as_image(result, description: str, shape: tuple[int, ...]) -> numpy.ndarray
 @checker("your negative/positive")
 def check_negative(negative) -> None:
     """``negative(image)`` must return ``255 - v`` for R, G and B, keep alpha, keep uint8, not touch the input."""
-    _require_function(negative, "check_negative(my_negative)")
+    require_function(negative, "check_negative(my_negative)")
     for description, image in (("an RGB image (5x7x3)", _random_image(5, 7, 3, 1)),
                                ("an RGBA image (4x6x4) with varied alpha", _random_image(4, 6, 4, 2))):
         original = image.copy()
-        result = _call(negative, description, image)
+        result = call_answer(negative, image, case=description)
         if image.shape[2] == 4 and numpy.shape(result) == image.shape[:2] + (3,):
             raise Wrong("it dropped the alpha channel; return all four channels, alpha copied unchanged")
         result = _as_image(result, description, image.shape)
@@ -71,13 +58,13 @@ def check_negative(negative) -> None:
 @checker("pixels painted with their cluster centres")
 def check_paint(paint) -> None:
     """``paint(centres, labels)`` must return ``centres[labels]``: shape (H, W, 3), the centres' dtype."""
-    _require_function(paint, "check_paint(my_paint)")
+    require_function(paint, "check_paint(my_paint)")
     rng = numpy.random.RandomState(3)
     centres = rng.randint(0, 256, size=(5, 3)).astype(numpy.uint8)  # k = 5 colours
     labels = rng.randint(0, 5, size=(4, 6)).astype(numpy.int32)  # H = 4, W = 6: nothing square
     description = "5 centres and 4x6 labels"
-    result = _call(paint, description, centres.copy(), labels.copy(),
-                   hint=". Each label picks one row of centres: centres[labels]")
+    result = call_answer(paint, centres.copy(), labels.copy(), case=description,
+                         hint=". Each label picks one row of centres: centres[labels]")
     if result is None:
         raise Wrong("it returned None: return the painted image")
     result = numpy.asarray(result)
@@ -123,13 +110,10 @@ def _colour_cases():
 @checker("your colour count")
 def check_count_colours(count) -> None:
     """``count(image)`` must return how many distinct (R, G, B) triples a uint8 (H, W, 3) image holds."""
-    _require_function(count, "check_count_colours(my_count_colours)")
+    require_function(count, "check_count_colours(my_count_colours)")
     for description, image, expected in _colour_cases():
-        result = _call(count, description, image.copy())
-        try:
-            value = float(result)
-        except (TypeError, ValueError):
-            raise Wrong(f"on {description} it returned {result!r}; return one whole number") from None
+        result = call_answer(count, image.copy(), case=description)
+        value = as_number(result, f"on {description} it returned {result!r}; return one whole number")
         if value == expected:
             continue
         pixels = image.reshape(-1, 3)

@@ -18,7 +18,8 @@ __all__ = [
     "truth_table",
     "write_idx",
 ]
-from course.data.style import STYLE_NAMES, StyleData, download_flickr_style, load_style, tile_and_crop  # noqa: E402
+from course.data.style import STYLE_NAMES, StyleData, load_style, tile_and_crop  # noqa: E402
+from course.data.flickr import download_flickr_style  # noqa: E402
 __all__ += ["STYLE_NAMES", "StyleData", "download_flickr_style", "load_style", "tile_and_crop"]
 from course.data.faces import FaceData, Scene, crops_from_frames, load_face_folder, load_faces, make_scenes  # noqa: E402
 __all__ += ["FaceData", "Scene", "crops_from_frames", "load_face_folder", "load_faces", "make_scenes"]

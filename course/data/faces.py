@@ -23,8 +23,9 @@ from typing import Iterable, Sequence
 
 import numpy
 
-from course.data.download import DataError
 from course.data.photos import load_photo
+from course.files import DataError
+from course.images import read_grey, resize, to_grey, write_image
 
 CLASS_NAMES = ("non-face", "face")
 SOURCES = ("auto", "offline")
@@ -70,54 +71,10 @@ class FaceData:
 
 
 # ----------------------------------------------------------------------------------------------
-# Images: reading, grey levels, resizing
+# Photos (grey levels, reading and resizing come from course.images)
 # ----------------------------------------------------------------------------------------------
 
-def to_grey(image: numpy.ndarray) -> numpy.ndarray:
-    """An image (H, W), (H, W, 3) or (H, W, 4), any dtype, as grey float32 (H, W) in [0, 1]."""
-    import cv2
-
-    image = numpy.asarray(image)
-    if image.dtype == bool:
-        image = image.astype(numpy.float32)
-    elif image.dtype.kind in "ui":
-        image = image.astype(numpy.float32) / numpy.float32(numpy.iinfo(image.dtype).max)
-    else:
-        image = image.astype(numpy.float32)
-    if image.ndim == 3 and image.shape[2] == 4:  # transparent pixels become white
-        alpha = image[..., 3:]
-        image = image[..., :3] * alpha + (1 - alpha)
-    if image.ndim == 3 and image.shape[2] == 3:
-        image = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-    if image.ndim != 2:
-        raise ValueError(f"expected an image of shape (H, W), (H, W, 3) or (H, W, 4), not {image.shape}")
-    return numpy.clip(image, 0, 1)
-
-
-def resize(image: numpy.ndarray, size: int | tuple[int, int]) -> numpy.ndarray:
-    """``image`` (H, W) in [0, 1] resized to ``size`` (a side, or (width, height)): area averaging down, bilinear up."""
-    import cv2
-
-    width, height = (size, size) if isinstance(size, int) else size
-    shrinking = width * height < image.shape[0] * image.shape[1]
-    resized = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
-    return numpy.clip(resized, 0, 1, out=resized)  # area averaging can round a hair past 1
-
-
-def read_image(path: str | os.PathLike) -> numpy.ndarray:
-    """The image file at ``path`` as grey float32 (H, W) in [0, 1]; :class:`DataError` if it is not one."""
-    import cv2
-
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path} does not exist or is not a file.")
-    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if image is None:
-        raise DataError(f"{path} is not an image OpenCV can read: remove it from the folder, "
-                        f"or convert it to PNG or JPEG.")
-    if image.ndim == 3:
-        image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA if image.shape[2] == 4 else cv2.COLOR_BGR2RGB)
-    return to_grey(image)
+_FOLDER_FIX = "Remove it from the folder, or convert it to PNG or JPEG."
 
 
 def training_photos() -> list[numpy.ndarray]:
@@ -251,7 +208,7 @@ def read_face_folder(root: str | os.PathLike, size: int) -> tuple[numpy.ndarray,
             raise DataError(f"{root} has no {name}/ sub-folder. Put face crops in {root / 'face'}/ and "
                             f"everything else in {root / 'nonface'}/.")
         for path in _image_files(folder):
-            images.append(resize(read_image(path), size))
+            images.append(resize(read_grey(path, fix=_FOLDER_FIX), size))
             labels.append(label)
     return _as_batch(numpy.stack(images)), numpy.array(labels, numpy.int32)
 
@@ -298,15 +255,13 @@ def crops_from_frames(frames: Iterable[str | os.PathLike], out: str | os.PathLik
     seed, look through both folders afterwards: delete the false faces, and move faces the cascade
     missed (its non-face crops) into ``face/``. Returns the number of crops written per folder.
     """
-    import cv2
-
     out = Path(out)
     for name in FOLDERS:
         (out / name).mkdir(parents=True, exist_ok=True)
     rng = numpy.random.RandomState(seed)
     counts = {"face": 0, "nonface": 0}
     for path in map(Path, frames):
-        image = read_image(path)
+        image = read_grey(path)
         boxes = detector(image).boxes.round().astype(int)
         crops = {"face": [image[y0:y1, x0:x1] for x0, y0, x1, y1 in numpy.clip(boxes, 0, None)]}
         if not len(boxes):
@@ -318,7 +273,7 @@ def crops_from_frames(frames: Iterable[str | os.PathLike], out: str | os.PathLik
                 crops["nonface"].append(image[y:y + side, x:x + side])
         for name, pieces in crops.items():
             for i, piece in enumerate(pieces):
-                cv2.imwrite(str(out / name / f"{path.stem}_{i}.png"), (piece * 255).round().astype(numpy.uint8))
+                write_image(out / name / f"{path.stem}_{i}.png", piece)
                 counts[name] += 1
     return counts
 

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import gzip
 import os
-import tempfile
 import zlib
 from pathlib import Path
 
 import numpy
 
-from course.data.download import DataError
+from course.files import DataError, atomic_write
 
 _DTYPES = {
     0x08: numpy.dtype(numpy.uint8),
@@ -72,7 +71,7 @@ def read_idx(path: str | os.PathLike, fix: str = "Delete it and fetch it again."
 def write_idx(path: str | os.PathLike, array: numpy.ndarray, *, compress: bool | None = None) -> Path:
     """Write ``array`` as an IDX file, gzipped when ``compress`` (default: when the name ends in .gz).
 
-    The file appears atomically: it is written under a temporary name and then renamed.
+    The file appears atomically (:func:`course.files.atomic_write`): a crash leaves the old file or none.
     """
     path = Path(path)
     array = numpy.asarray(array)
@@ -88,13 +87,6 @@ def write_idx(path: str | os.PathLike, array: numpy.ndarray, *, compress: bool |
         compress = path.suffix == ".gz"
     if compress:
         payload = gzip.compress(payload, mtime=0)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=path.name, dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as f:
-            f.write(payload)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    with atomic_write(path, "wb") as f:
+        f.write(payload)
     return path

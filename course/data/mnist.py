@@ -19,8 +19,10 @@ from pathlib import Path
 
 import numpy
 
-from course.data.download import DataError, data_dir, fetch, sha256_of
+from course.data.download import data_dir, fetch
 from course.data.idx import read_idx
+from course.files import DataError, sha256_of
+from course.images import as_float
 
 MIRRORS = (
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
@@ -80,8 +82,8 @@ def _find(directory: Path, name: str) -> Path | None:
 
 
 def _images_to_float(images: numpy.ndarray) -> numpy.ndarray:
-    # float32 / float32 stays float32 under NumPy 1 and NumPy 2 (NEP 50) alike.
-    return (images.astype(numpy.float32) / numpy.float32(255)).reshape(-1, 1, 28, 28)
+    """uint8 digits (N, 28, 28) as float32 (N, 1, 28, 28) in [0, 1] (:func:`course.images.as_float`)."""
+    return as_float(images).reshape(-1, 1, 28, 28)
 
 
 def _check_pair(images: numpy.ndarray, labels: numpy.ndarray, images_path: Path, labels_path: Path) -> None:

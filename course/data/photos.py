@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy
 
+from course.images import as_uint8, shrink, to_rgb
+
 # name -> where it lives: "skimage:<function>" or "matplotlib:<file in sample_data>".
 # skimage's stereo_motorcycle is a (left, right, disparity) triple: "motorcycle" is the left view
 # (the right one shows the same scene, so it is left out: a split by photo could not separate the twins).
@@ -22,23 +24,6 @@ PHOTOS: dict[str, str] = {
     "grace_hopper": "matplotlib:grace_hopper.jpg",
     "present": "matplotlib:Minduka_Present_Blue_Pack.png",
 }
-
-
-def _as_uint8(image: numpy.ndarray) -> numpy.ndarray:
-    if image.dtype == bool:
-        return image.astype(numpy.uint8) * 255
-    if image.dtype != numpy.uint8:  # matplotlib reads PNG as float in [0, 1]
-        return (numpy.clip(image, 0, 1) * 255).round().astype(numpy.uint8)
-    return image
-
-
-def _to_rgb(image: numpy.ndarray) -> numpy.ndarray:
-    if image.ndim == 2:
-        return numpy.repeat(image[..., None], 3, axis=2)
-    if image.shape[2] == 4:  # transparent pixels become white
-        alpha = image[..., 3:].astype(numpy.float32) / 255
-        return (image[..., :3] * alpha + 255 * (1 - alpha)).round().astype(numpy.uint8)
-    return image
 
 
 def load_photo(name: str, max_side: int | None = None, *, rgb: bool = True) -> numpy.ndarray:
@@ -65,13 +50,9 @@ def load_photo(name: str, max_side: int | None = None, *, rgb: bool = True) -> n
         import matplotlib.image
 
         image = matplotlib.image.imread(Path(matplotlib.get_data_path()) / "sample_data" / item)
-    image = _as_uint8(numpy.asarray(image))
+    image = as_uint8(image)  # skimage's horse is boolean; matplotlib reads PNG as floats in [0, 1]
     if rgb:
-        image = _to_rgb(image)
-    if max_side is not None and max(image.shape[:2]) > max_side:
-        import cv2
-
-        scale = max_side / max(image.shape[:2])
-        size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))  # (width, height)
-        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        image = to_rgb(image)
+    if max_side is not None:
+        image = shrink(image, max_side)
     return numpy.ascontiguousarray(image)

@@ -12,15 +12,15 @@ themselves, only which image of a pair is rated higher.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy
 
-from course.data.download import DataError
 from course.data.mnist import load_mnist
+from course.files import DataError, atomic_write
+from course.images import as_batch
 
 IMAGES_FILE = "images.npy"
 RATINGS_FILE = "ratings.txt"
@@ -111,36 +111,18 @@ def rank_digits(rating: Rating | None = None, *, source: str = "auto", levels: i
     return RankingData((x, train_ratings), (x_test, test_ratings), f"{data.description}; {what}")
 
 
-def as_float_images(images: numpy.ndarray) -> numpy.ndarray:
-    """Images as float32 (N, C, H, W): uint8 scaled to [0, 1], floats as they are; (N, H, W) gets a channel axis."""
-    images = numpy.asarray(images)
-    if images.dtype.kind not in "uif":
-        raise ValueError(f"images must be numbers, not {images.dtype}")
-    if images.ndim == 3:
-        images = images[:, None]
-    if images.ndim != 4:
-        raise ValueError(f"images must have shape (N, H, W) or (N, C, H, W), not {images.shape}")
-    if images.dtype == numpy.uint8:
-        return images.astype(numpy.float32) / numpy.float32(255)
-    return images.astype(numpy.float32)
-
-
 def save_rated(directory: str | os.PathLike, images: numpy.ndarray, ratings) -> Path:
-    """Write ``images.npy`` and ``ratings.txt`` (one rating a line) into ``directory``, each atomically."""
-    images = as_float_images(images)
+    """Write ``images.npy`` and ``ratings.txt`` (one rating a line) into ``directory``, each atomically.
+
+    Images go through :func:`course.images.as_batch` (uint8 scaled to [0, 1]) and are stored as float32.
+    """
+    images = as_batch(images)
     ratings = check_ratings(images, ratings)
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    for name, write in ((IMAGES_FILE, lambda f: numpy.save(f, images)),
-                        (RATINGS_FILE, lambda f: numpy.savetxt(f, ratings, fmt="%g"))):
-        handle, temporary = tempfile.mkstemp(prefix=f".{name}.", dir=directory)
-        try:
-            with os.fdopen(handle, "wb") as f:
-                write(f)
-            os.replace(temporary, directory / name)
-        except BaseException:
-            os.unlink(temporary)
-            raise
+    with atomic_write(directory / IMAGES_FILE, "wb") as f:
+        numpy.save(f, images)
+    with atomic_write(directory / RATINGS_FILE, "wb") as f:
+        numpy.savetxt(f, ratings, fmt="%g")
     return directory
 
 
@@ -157,7 +139,7 @@ def load_rated(directory: str | os.PathLike) -> tuple[numpy.ndarray, numpy.ndarr
             raise DataError(f"{path} does not exist. A rated folder holds {IMAGES_FILE} (N images) and "
                             f"{RATINGS_FILE} (N lines, one rating each); the rating panel's save() writes both.")
     try:
-        images = as_float_images(numpy.load(images_path, allow_pickle=False))
+        images = as_batch(numpy.load(images_path, allow_pickle=False))
     except (ValueError, OSError, EOFError) as error:
         raise DataError(f"{images_path} is not a NumPy array of images ({error}): write it with numpy.save "
                         f"from an (N, H, W) or (N, C, H, W) array.") from None
@@ -178,7 +160,7 @@ def split_rated(images: numpy.ndarray, ratings, *, test_every: int = 5, seed: in
     Taking them in order of rating spreads the held-out images over the whole range of ratings,
     which a purely random split of a small set may not.
     """
-    images = as_float_images(images)
+    images = as_batch(images)
     ratings = check_ratings(images, ratings)
     if isinstance(test_every, bool) or not isinstance(test_every, (int, numpy.integer)) or test_every < 2:
         raise ValueError(f"test_every must be a whole number >= 2, not {test_every!r}")

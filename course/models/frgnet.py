@@ -8,8 +8,6 @@ any side divisible by 8, with the widths as arguments, 2x2 pooling (so the sizes
 """
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Sequence
 
 import chainer
@@ -17,12 +15,14 @@ import chainer.functions as F
 import chainer.links as L
 import numpy
 
-from course.functions import Convolution2D, max_pooling_2x2
+from course.models.core import predict
+from course.models.saving import saveable
 
 SEED_CHANNELS = (96, 128, 256, 384)
 SEED_HIDDEN = 2048
 
 
+@saveable
 class FrgNet(chainer.Chain):
     """conv-BN-ReLU-pool x 2, conv-ReLU-pool, conv-leaky ReLU, fc-leaky ReLU-dropout, fc(2).
 
@@ -41,12 +41,12 @@ class FrgNet(chainer.Chain):
         self.insize, self.dropout = insize, dropout
         c1, c2, c3, c4 = channels
         with self.init_scope():
-            self.conv1 = Convolution2D(1, c1, ksize=5, pad=2)
+            self.conv1 = L.Convolution2D(1, c1, ksize=5, pad=2)
             self.bn1 = L.BatchNormalization(c1)
-            self.conv2 = Convolution2D(c1, c2, ksize=5, pad=2)
+            self.conv2 = L.Convolution2D(c1, c2, ksize=5, pad=2)
             self.bn2 = L.BatchNormalization(c2)
-            self.conv3 = Convolution2D(c2, c3, ksize=3, pad=1)
-            self.conv4 = Convolution2D(c3, c4, ksize=3, pad=1)
+            self.conv3 = L.Convolution2D(c2, c3, ksize=3, pad=1)
+            self.conv4 = L.Convolution2D(c3, c4, ksize=3, pad=1)
             self.fc5 = L.Linear(c4 * (insize // 8) ** 2, hidden)
             self.fc6 = L.Linear(hidden, 2)
         self.add_persistent("mean", numpy.zeros((1, insize, insize), numpy.float32))
@@ -63,9 +63,9 @@ class FrgNet(chainer.Chain):
             raise ValueError(f"FrgNet(insize={self.insize}) takes (N, 1, {self.insize}, {self.insize}) images, "
                              f"not {tuple(x.shape)}; resize the crops to {self.insize}x{self.insize}")
         h = x - self.mean
-        h = F.relu(max_pooling_2x2(self.bn1(self.conv1(h))))
-        h = F.relu(max_pooling_2x2(self.bn2(self.conv2(h))))
-        h = F.relu(max_pooling_2x2(self.conv3(h)))
+        h = F.relu(F.max_pooling_2d(self.bn1(self.conv1(h)), 2))
+        h = F.relu(F.max_pooling_2d(self.bn2(self.conv2(h)), 2))
+        h = F.relu(F.max_pooling_2d(self.conv3(h), 2))
         h = F.leaky_relu(self.conv4(h), slope=0.2)
         h = F.dropout(F.leaky_relu(self.fc5(h), slope=0.2), self.dropout)
         return self.fc6(h)
@@ -76,24 +76,5 @@ class FrgNet(chainer.Chain):
         Computed in float64 from the two scores, so confident windows still get different values
         (in float32 they would all round to 1.0, and the most confident could not be told apart).
         """
-        from course.metrics import predict
-
         scores = predict(self, x, batch_size=batch_size, device=device).astype(numpy.float64)
         return 1 / (1 + numpy.exp(scores[:, 0] - scores[:, 1]))
-
-
-def load_frgnet(path: str | os.PathLike) -> FrgNet:
-    """A FrgNet built to the shapes saved in ``path`` (by :func:`course.training.save_model`), with its weights."""
-    from course.training import load_model
-
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist: train first (e.g. `python -m course train faces --out DIR`).")
-    with numpy.load(path) as saved:
-        try:
-            mean, conv = saved["mean"], [saved[f"conv{i}/W"] for i in range(1, 5)]
-            hidden = saved["fc5/W"].shape[0]
-        except KeyError as error:
-            raise ValueError(f"{path} was not saved from a FrgNet (it has no {error}); load it into the model "
-                             f"it was trained as.") from None
-    return load_model(FrgNet(mean.shape[-1], [w.shape[0] for w in conv], hidden), path)

@@ -8,9 +8,11 @@ import chainer.links as L
 import numpy
 
 from course.data.logic import truth_table
-from course.metrics import predict
+from course.models.core import predict
+from course.models.saving import saveable
 
 
+@saveable
 class OneLayerNet(chainer.Chain):
     """``y = W x + b``: two inputs, ``n_out`` outputs (2 class scores, or 1 value for regression)."""
 
@@ -23,6 +25,7 @@ class OneLayerNet(chainer.Chain):
         return self.fc1(x)
 
 
+@saveable
 class TwoLayerNet(chainer.Chain):
     """``y = W2 sigmoid(W1 x + b1) + b2``: the hidden layer bends the decision boundary."""
 

@@ -17,9 +17,10 @@ from typing import Sequence
 import chainer
 import chainer.functions as F
 import chainer.initializers as I
+import chainer.links as L
 import numpy
 
-from course.functions import Convolution2D
+from course.models.saving import saveable
 
 
 class ImageInput(chainer.Link):
@@ -83,9 +84,9 @@ class MLPConv(chainer.Chain):
             raise ValueError(f"an mlpconv block has three convolutions, so three widths, not {tuple(widths)}")
         init = I.HeNormal()
         with self.init_scope():
-            self.conv = Convolution2D(in_channels, widths[0], ksize, stride=stride, pad=pad, initialW=init)
-            self.cccp1 = Convolution2D(widths[0], widths[1], 1, initialW=init)
-            self.cccp2 = Convolution2D(widths[1], widths[2], 1, initialW=init)
+            self.conv = L.Convolution2D(in_channels, widths[0], ksize, stride=stride, pad=pad, initialW=init)
+            self.cccp1 = L.Convolution2D(widths[0], widths[1], 1, initialW=init)
+            self.cccp2 = L.Convolution2D(widths[1], widths[2], 1, initialW=init)
 
     def forward(self, x):
         h = F.relu(self.conv(x))
@@ -93,6 +94,7 @@ class MLPConv(chainer.Chain):
         return self.cccp2(h)
 
 
+@saveable
 class NIN(chainer.Chain):
     """Network in Network for ``image_size`` images cropped to ``insize``, ``n_classes`` scores out.
 

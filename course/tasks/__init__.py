@@ -1,21 +1,15 @@
 """Each lesson's model trained end to end, shared by the notebooks and ``python -m course train NAME``.
 
-Every lesson has one module here. It defines
-
-- ``train(out, *, profile=None, device=None, source="auto", progress=True, live_plot=None)``, which
-  trains with the profile's sizes, writes ``out/model.npz`` and ``out/log.json``, resumes from the
-  snapshots in ``out``, and returns ``(model, history, data)``;
-- ``METRIC``, the logged key whose last value ``train`` is judged by (e.g. validation accuracy);
-- optionally ``evaluate(model_path, data, *, device=None) -> float`` and ``download() -> Path``.
-
-Modules are imported only when a lesson is asked for, so one lesson's imports never slow another's.
+Every lesson that trains a model has one module here, ending with ``TASK = Task(...)`` (see
+:mod:`course.tasks.base`). Modules are imported only when a task is asked for, so one lesson's
+imports never slow another's, and ``python -m course --help`` imports them only to print the list.
 """
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
 
-from course.tasks.mnist import evaluate_mnist, mnist_augmenter, train_mnist
+from course.errors import InputError
+from course.tasks.base import Task
 
 TASKS: dict[str, str] = {
     "mnist": "course.tasks.mnist",
@@ -24,13 +18,29 @@ TASKS: dict[str, str] = {
     "ranknet": "course.tasks.ranknet",
     "classic": "course.tasks.classic",
 }
+"""Task name -> the module that defines its ``TASK``, in lesson order."""
 
 
-def task(name: str) -> ModuleType:
-    """The module of lesson task ``name`` (one of :data:`TASKS`)."""
+def task(name: str) -> Task:
+    """The :class:`Task` called ``name`` (one of :data:`TASKS`)."""
     if name not in TASKS:
-        raise KeyError(f"no task named {name!r}; the tasks are {', '.join(TASKS)}")
-    return importlib.import_module(TASKS[name])
+        raise InputError(f"no task named {name!r}; the tasks are {', '.join(TASKS)}")
+    return importlib.import_module(TASKS[name]).TASK
 
 
-__all__ = ["TASKS", "evaluate_mnist", "mnist_augmenter", "task", "train_mnist"]
+def all_tasks() -> list[Task]:
+    """Every task, in lesson order (imports them all)."""
+    return [task(name) for name in TASKS]
+
+
+def sizes(name: str, profile: str | None = None):
+    """The sizes of task ``name`` under ``profile`` (default: the active profile), a frozen dataclass."""
+    return task(name).sizes_for(profile)
+
+
+def bars(name: str, profile: str | None = None):
+    """The pass bars of task ``name``'s notebook under ``profile`` (default: the active profile)."""
+    return task(name).bars_for(profile)
+
+
+__all__ = ["TASKS", "Task", "all_tasks", "bars", "sizes", "task"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -21,36 +22,62 @@ import chainer.links as L
 import numpy
 from chainer.training import extensions
 
-from course.data.faces import FaceData, load_faces, make_scenes, read_face_folder, rotate_90s, training_photos
+from course.data.faces import SOURCES, FaceData, load_faces, make_scenes, read_face_folder, rotate_90s, training_photos
 from course.detection import SEED_SCALES, CNNDetector, mine_windows
 from course.device import get_device
-from course.metrics import accuracy, predict
-from course.models.frgnet import FrgNet, load_frgnet
-from course.profiles import sizes
+from course.files import atomic_write, check_writable_folder
+from course.metrics import accuracy
+from course.models import FrgNet, load_model, predict, save_model
+from course.models.frgnet import SEED_CHANNELS, SEED_HIDDEN
 from course.seed import set_seed
-from course.training import History, save_model
+from course.tasks.base import Task, pick_sizes
+from course.training import DecayingUpdater, History
 from course.training.loop import check_training_set, classification_evaluator, fit
-from course.training.updater import SeededUpdater
 
-METRIC = "validation/main/accuracy"
-EVALUATE_METRIC = "accuracy"
+LR = 0.01
+"""The learning rate of both profiles: ten times the seed's 0.001, which suited its 110,000 crops (ours are a few hundred)."""
+SCALES = ((48, 8), (60, 10), (76, 12), (96, 16))
+"""The sliding windows (size, stride): finer than the seed's (48, 16), (72, 24), (144, 48), which were made for
+512-px frames, to frame the scenes' 48-96 px faces."""
+MIN_NEIGHBORS = 2
+"""A detection needs this many overlapping face windows (OpenCV's minNeighbors)."""
+STRICT_THRESHOLD = 0.9
+"""The stricter P(face) threshold, fixed in advance, at which the notebook compares precision with the cascades."""
 
 
-class DecayingUpdater(SeededUpdater):
-    """:class:`SeededUpdater` whose learning rate is ``lr * lr_decay ** epoch`` at every step.
+@dataclass(frozen=True)
+class Sizes:
+    """Lesson 4's sizes: the network, the crop classifier's training, the mining rounds and the test scenes.
 
-    The rate is a function of the epoch alone, which snapshots restore, so a resumed run steps with
-    exactly the rates of an uninterrupted one. (Chainer's ``ExponentialShift`` keeps a counter of its
-    own that autoload restores only after the first rate was set.)
+    Each mining round keeps at most ``max_positives`` framed faces (None: all).
     """
 
-    def __init__(self, iterator, optimizer, *, lr: float, lr_decay: float, **kwargs):
-        super().__init__(iterator, optimizer, **kwargs)
-        self.lr, self.lr_decay = lr, lr_decay
+    insize: int
+    channels: tuple[int, int, int, int]
+    hidden: int
+    epochs: int
+    snapshot_every: int
+    rounds: int
+    mining_scenes: int
+    finetune_epochs: int
+    finetune_batch_size: int
+    test_scenes: int
+    max_positives: int | None
 
-    def update_core(self):
-        self.get_optimizer("main").lr = self.lr * self.lr_decay ** self.epoch
-        super().update_core()
+
+@dataclass(frozen=True)
+class Bars:
+    """The held-out crop accuracy the notebook asks for (always answering "non-face" scores about 0.8)."""
+
+    min_accuracy: float
+
+
+QUICK = Sizes(insize=24, channels=(8, 16, 32, 32), hidden=64, epochs=5, snapshot_every=500, rounds=2,
+              mining_scenes=30, finetune_epochs=2, finetune_batch_size=50, test_scenes=10, max_positives=None)
+FULL = replace(QUICK, insize=64, channels=SEED_CHANNELS, hidden=SEED_HIDDEN, epochs=30, snapshot_every=2000, rounds=3,
+               mining_scenes=200, finetune_epochs=10, finetune_batch_size=10, test_scenes=20, max_positives=2000)
+SIZES = {"quick": QUICK, "full": FULL}
+BARS = {"quick": Bars(min_accuracy=0.95), "full": Bars(min_accuracy=0.95)}
 
 
 def train_frgnet(model: FrgNet, train: tuple[numpy.ndarray, numpy.ndarray],
@@ -78,7 +105,7 @@ def train_frgnet(model: FrgNet, train: tuple[numpy.ndarray, numpy.ndarray],
     if weight_decay:
         optimizer.add_hook(chainer.optimizer_hooks.WeightDecay(weight_decay))
     evaluator = classification_evaluator(classifier, validation, device) if validation is not None else None
-    return fit(optimizer, (x, t), model, epochs=epochs, batch_size=batch_size, out=out, seed=seed, device=device,
+    return fit(optimizer, (x, t), {"model": model}, epochs=epochs, batch_size=batch_size, out=out, seed=seed, device=device,
                evaluator=evaluator, updater_class=functools.partial(DecayingUpdater, lr=lr, lr_decay=lr_decay),
                snapshot_every=snapshot_every, progress=progress, live_plot=live_plot, title=title,
                extra_extensions=[extensions.observe_lr()])
@@ -119,44 +146,52 @@ def finetune_on_scenes(model: FrgNet, data: FaceData, *, rounds: int, scenes_per
     return histories
 
 
-def build_frgnet(profile: str | None = None) -> FrgNet:
-    """A fresh FrgNet of the profile's size (seeded: the same starting weights every time)."""
-    size = sizes("faces", profile)
+def build_frgnet(sizes: Sizes | None = None, *, profile: str | None = None) -> FrgNet:
+    """A fresh FrgNet of ``sizes`` (default: the profile's), seeded: the same starting weights every time."""
+    size = pick_sizes(SIZES, sizes, profile)
     set_seed(0)
-    return FrgNet(size["insize"], size["channels"], size["hidden"])
+    return FrgNet(size.insize, size.channels, size.hidden)
 
 
-def train(out: str | os.PathLike, *, profile: str | None = None, device=None, source: str = "auto",
-          progress: bool = True, live_plot: bool | None = None) -> tuple[FrgNet, History, FaceData]:
-    """Train lesson 4's FrgNet with the profile's sizes on ``source`` (``auto``, ``offline`` or a folder).
+def train(out: str | os.PathLike, *, sizes: Sizes | None = None, profile: str | None = None, device=None,
+          source: str = "auto", progress: bool = True,
+          live_plot: bool | None = None) -> tuple[FrgNet, History, FaceData]:
+    """Train lesson 4's FrgNet with ``sizes`` (default: the profile's) on ``source`` (``auto``, ``offline`` or a folder).
 
-    First as the seed did, on crops (in ``out/classifier``); then, for the profile's ``rounds``, on
-    windows mined from scenes of training faces (:func:`finetune_on_scenes`, in ``out/round1``...).
-    Writes the final ``out/model.npz`` and ``out/log.json``; run again with the same ``out`` to resume.
+    First as the seed did, on crops (in ``out/classifier``); then, for ``rounds``, on windows mined
+    from scenes of training faces (:func:`finetune_on_scenes`, in ``out/round1``...). Writes the final
+    ``out/model.npz`` and ``out/log.json``; run again with the same ``out`` to resume.
     """
-    size = sizes("faces", profile)
-    data = load_faces(source, size["insize"], nonface_crops=size["nonface_crops"])
-    model = build_frgnet(profile)
-    out = Path(out)
+    size = pick_sizes(SIZES, sizes, profile)
+    out = check_writable_folder(out)
+    data = load_faces(source, size.insize)
+    model = build_frgnet(size)
     history = train_frgnet(
-        model, data.train, data.test, epochs=size["epochs"], batch_size=size["batch_size"], lr=size["lr"],
-        momentum=size["momentum"], lr_decay=size["lr_decay"], weight_decay=size["weight_decay"],
-        rotate=size["rotate"], out=out / "classifier", device=device, snapshot_every=size["snapshot_every"],
-        progress=progress, live_plot=live_plot, title="FrgNet: face or not?",
+        model, data.train, data.test, epochs=size.epochs, lr=LR, out=out / "classifier", device=device,
+        snapshot_every=size.snapshot_every, progress=progress, live_plot=live_plot, title="FrgNet: face or not?",
     )
     rounds = finetune_on_scenes(
-        model, data, rounds=size["rounds"], scenes_per_round=size["mining_scenes"], epochs=size["finetune_epochs"],
-        lr=size["finetune_lr"], batch_size=size["finetune_batch_size"], positive_iou=size["positive_iou"],
-        negative_iou=size["negative_iou"], scales=size["scales"], max_positives=size["max_positives"], out=out,
+        model, data, rounds=size.rounds, scenes_per_round=size.mining_scenes, epochs=size.finetune_epochs,
+        lr=LR, batch_size=size.finetune_batch_size, scales=SCALES, max_positives=size.max_positives, out=out,
         device=device, progress=progress, live_plot=live_plot)
     history = rounds[-1] if rounds else history
     save_model(model, out / "model.npz")
-    (out / "log.json").write_text((history.out / "log.json").read_text())
+    with atomic_write(out / "log.json", "w") as f:
+        f.write((history.out / "log.json").read_text())
     return model, History(history.log, out), data
 
 
-def evaluate(model_path: str | os.PathLike, data: str | os.PathLike, *, device=None) -> float:
+def evaluate(model_path: str | os.PathLike, data: str | os.PathLike, *, device=None) -> dict[str, float]:
     """Accuracy of the FrgNet saved at ``model_path`` on every image of the folder ``data`` (face/, nonface/)."""
-    model = load_frgnet(model_path)
+    model = load_model(model_path, expected=FrgNet)
     x, t = read_face_folder(data, model.insize)
-    return accuracy(predict(model, x, device=device), t)
+    return {"accuracy": accuracy(predict(model, x, device=device), t)}
+
+
+TASK = Task(
+    name="faces", lesson="04", help="lesson 4: a face/non-face CNN, then a sliding-window face detector",
+    data="scikit-image's LFW faces and crops of the shipped photos, or your folder with face/ and nonface/",
+    train=train, metric="validation/main/accuracy", sizes=SIZES, bars=BARS, sources=SOURCES,
+    source_folder="face/ and nonface/ sub-folders of image files",
+    evaluate=evaluate, evaluate_data="a folder with face/ and nonface/ sub-folders of image files",
+)

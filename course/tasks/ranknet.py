@@ -8,23 +8,53 @@ rating is held out. ``evaluate`` ranks the images of a rated folder and prints t
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy
-
-from course.data.download import DataError
 from course.data.mnist import SOURCES as DIGIT_SOURCES
 from course.data.ranking import RankingData, load_rated, rank_digits, split_rated
-from course.metrics import ndcg_at_k, predict
-from course.models.ranknet import ScoreCNN
-from course.profiles import sizes
+from course.errors import DataError
+from course.files import check_writable_folder
+from course.metrics import ndcg_at_k
+from course.models import ScoreCNN, load_model, predict
 from course.seed import set_seed
-from course.training import History, load_model
-from course.training.ranking import train_ranknet
+from course.tasks.base import Task, pick_sizes
+from course.training import History, train_ranknet
 
 K = 10
-METRIC = f"validation/main/ndcg@{K}"
-EVALUATE_METRIC = f"ndcg@{K}"
+"""NDCG@K judges the ranking: how good the top ten are."""
+BATCH_SIZE = 128
+"""Images per step: each step learns from all 128 * 127 / 2 pairs of its images."""
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Lesson 5's sizes: ScoreCNN's widths (full: the seed's 20, 50, 500), epochs, the learning rate, training digits.
+
+    ``hidden_epochs`` trains the notebook's second, hidden-rating task.
+    """
+
+    channels: tuple[int, int]
+    hidden: int
+    epochs: int
+    hidden_epochs: int
+    lr: float
+    train_limit: int | None
+    snapshot_every: int
+
+
+@dataclass(frozen=True)
+class Bars:
+    """The held-out NDCG@10 the notebook asks for."""
+
+    min_ndcg: float
+
+
+QUICK = Sizes(channels=(8, 16), hidden=64, epochs=6, hidden_epochs=2, lr=2e-3, train_limit=4000, snapshot_every=100)
+FULL = replace(QUICK, channels=(20, 50), hidden=500, epochs=20, hidden_epochs=5, lr=1e-3, train_limit=None,
+               snapshot_every=1000)
+SIZES = {"quick": QUICK, "full": FULL}
+BARS = {"quick": Bars(min_ndcg=0.9), "full": Bars(min_ndcg=0.9)}
 
 
 def load_ranking(source: str = "auto", *, train_limit: int | None = None, verbose: bool = True) -> RankingData:
@@ -42,40 +72,37 @@ def load_ranking(source: str = "auto", *, train_limit: int | None = None, verbos
         raise DataError(f"{folder}: {error}") from None
 
 
-def score_cnn(path: str | os.PathLike) -> ScoreCNN:
-    """The :class:`ScoreCNN` saved at ``path``, whatever widths (profile) it was trained with."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist: train first (e.g. `python -m course train ranknet --out DIR`).")
-    try:
-        with numpy.load(path) as saved:
-            channels = (saved["conv1/W"].shape[0], saved["conv2/W"].shape[0])
-            hidden = saved["fc3/W"].shape[0]
-    except (KeyError, ValueError, OSError) as error:
-        raise ValueError(f"{path} is not a ScoreCNN saved by `train ranknet` ({error}).") from None
-    return load_model(ScoreCNN(channels, hidden), path)
-
-
-def train(out: str | os.PathLike, *, profile: str | None = None, device=None, source: str = "auto",
-          progress: bool = True, live_plot: bool | None = None) -> tuple[ScoreCNN, History, RankingData]:
-    """Train lesson 5's score CNN with RankNet at the profile's sizes; writes ``out/model.npz`` and ``out/log.json``.
+def train(out: str | os.PathLike, *, sizes: Sizes | None = None, profile: str | None = None, device=None,
+          source: str = "auto", progress: bool = True,
+          live_plot: bool | None = None) -> tuple[ScoreCNN, History, RankingData]:
+    """Train lesson 5's score CNN with RankNet at ``sizes`` (default: the profile's); writes ``out/model.npz`` and ``out/log.json``.
 
     Run again with the same ``out`` and it resumes from the newest snapshot there.
     """
-    size = sizes("ranknet", profile)
-    data = load_ranking(source, train_limit=size["train_limit"])
+    size = pick_sizes(SIZES, sizes, profile)
+    check_writable_folder(out)
+    data = load_ranking(source, train_limit=size.train_limit)
     set_seed(0)
-    model = ScoreCNN(size["channels"], size["hidden"])
+    model = ScoreCNN(size.channels, size.hidden)
     history = train_ranknet(
-        model, data.train, data.test, epochs=size["epochs"], batch_size=size["batch_size"], lr=size["lr"], k=K,
-        out=out, device=device, snapshot_every=size["snapshot_every"], progress=progress, live_plot=live_plot,
+        model, data.train, data.test, epochs=size.epochs, batch_size=BATCH_SIZE, lr=size.lr, k=K,
+        out=out, device=device, snapshot_every=size.snapshot_every, progress=progress, live_plot=live_plot,
         title="RankNet",
     )
     return model, history, data
 
 
-def evaluate(model_path: str | os.PathLike, data: str | os.PathLike, *, device=None) -> float:
+def evaluate(model_path: str | os.PathLike, data: str | os.PathLike, *, device=None) -> dict[str, float]:
     """NDCG@10 of the ranking that the model at ``model_path`` gives the rated folder ``data``."""
-    model = score_cnn(model_path)
+    model = load_model(model_path, expected=ScoreCNN)
     images, ratings = load_rated(data)
-    return ndcg_at_k(ratings, predict(model, images, device=device), K)
+    return {f"ndcg@{K}": ndcg_at_k(ratings, predict(model, images, device=device), K)}
+
+
+TASK = Task(
+    name="ranknet", lesson="05", help="lesson 5: RankNet, a CNN that learns an order from pairs",
+    data="MNIST digits rated by their value (as for mnist), or your rated folder (images.npy + ratings.txt)",
+    train=train, metric=f"validation/main/ndcg@{K}", sizes=SIZES, bars=BARS, sources=DIGIT_SOURCES,
+    source_folder="images.npy and ratings.txt, as the rating panel's save() writes them",
+    evaluate=evaluate, evaluate_data="a rated folder: images.npy and ratings.txt",
+)

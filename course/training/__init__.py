@@ -1,24 +1,31 @@
-"""The course's one training loop, built on Chainer's Trainer, Updater and extensions."""
+"""The course's one training loop, built on Chainer's Trainer, Updater and extensions.
+
+Lesson 1 writes the loop out by hand (:func:`train_row_by_row`); every later lesson hands the same
+steps to Chainer's ``Trainer`` through :func:`fit`, which any model can use: one or several
+optimizers, labeled or unlabeled batches, any reported losses.
+"""
 from course.training.by_hand import plot_loss_curves, train_row_by_row
-from course.training.checkpoints import load_model, save_model
 from course.training.extensions import LivePlot, ProgressBar, StopOnNaN
-from course.training.loop import History, run_trainer, train_classifier
+from course.training.loop import History, fit, run_trainer, train_classifier
+from course.training.plots import CLASSIFIER_PANELS, plot_history
 from course.training.ranking import RankingEvaluator, train_pointwise, train_ranknet
-from course.training.updater import SeededUpdater, make_converter, reseed
+from course.training.updater import DecayingUpdater, SeededUpdater, make_converter, reseed
 
 __all__ = [
+    "CLASSIFIER_PANELS",
+    "DecayingUpdater",
     "History",
     "LivePlot",
     "ProgressBar",
     "RankingEvaluator",
     "SeededUpdater",
     "StopOnNaN",
-    "load_model",
+    "fit",
     "make_converter",
+    "plot_history",
     "plot_loss_curves",
     "reseed",
     "run_trainer",
-    "save_model",
     "train_classifier",
     "train_pointwise",
     "train_ranknet",

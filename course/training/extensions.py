@@ -1,11 +1,19 @@
-"""Trainer extensions the notebooks need: a progress bar, a live plot, and a NaN guard."""
+"""Trainer extensions the notebooks need: a NaN guard, a progress bar and a live plot, for any model.
+
+None of them assumes a classifier: :class:`StopOnNaN` watches every reported loss (``main/loss``,
+``gen/loss``, ``dis/loss``...), and :class:`ProgressBar` and :class:`LivePlot` show the keys they
+are given.
+"""
 from __future__ import annotations
 
 import math
 import sys
+from typing import Mapping, Sequence
 
 import chainer
 from chainer.training import extension
+
+from course.training.plots import CLASSIFIER_PANELS, plot_history
 
 
 def _as_float(value) -> float:
@@ -14,41 +22,58 @@ def _as_float(value) -> float:
     return float(value)
 
 
+def is_loss(key: str) -> bool:
+    """True for a reported loss: a key whose last part is ``loss`` or ends in ``_loss`` (``gen/loss``, ``main/pixel_loss``)."""
+    name = key.rsplit("/", 1)[-1]
+    return name == "loss" or name.endswith("_loss")
+
+
+def _learning_rate(optimizer: chainer.Optimizer) -> float | None:
+    return getattr(optimizer, "alpha", None) if hasattr(optimizer, "alpha") else getattr(optimizer, "lr", None)
+
+
 class StopOnNaN(extension.Extension):
-    """Stop training with a clear message as soon as the training loss is NaN or infinite."""
+    """Stop training with a clear message as soon as any reported training loss is NaN or infinite."""
 
     trigger = (1, "iteration")
     priority = extension.PRIORITY_WRITER + 1  # before anything records the broken value
     name = "StopOnNaN"
 
     def __call__(self, trainer):
-        loss = trainer.observation.get("main/loss")
-        if loss is None:
-            return
-        value = _as_float(loss)
-        if not math.isfinite(value):
+        for key, value in trainer.observation.items():
+            if not is_loss(key) or key.startswith("validation/"):
+                continue
+            value = _as_float(value)
+            if math.isfinite(value):
+                continue
             updater = trainer.updater
-            optimizer = updater.get_optimizer("main")
-            lr = optimizer.alpha if hasattr(optimizer, "alpha") else getattr(optimizer, "lr", None)
+            rates = {name: _learning_rate(opt) for name, opt in updater.get_all_optimizers().items()}
+            rates = ", ".join(f"{name} {rate:g}" for name, rate in rates.items() if rate is not None)
             raise FloatingPointError(
                 f"The training loss became {value} at iteration {updater.iteration} "
-                f"(epoch {updater.epoch_detail:.2f}), so training stopped. Usually the learning rate "
-                f"is too high{f' (it is {lr:g})' if lr is not None else ''}: lower it, or check the "
+                f"(epoch {updater.epoch_detail:.2f}; {key}), so training stopped. Usually the learning rate "
+                f"is too high{f' (it is {rates})' if rates else ''}: lower it, or check the "
                 f"inputs for NaN/inf. Snapshots in {trainer.out} hold the last good state."
             )
 
 
+def _short(key: str) -> str:
+    """A reported key as the progress bar shows it: ``main/loss`` -> ``loss``, ``gen/loss`` stays."""
+    return key[len("main/"):] if key.startswith("main/") else key
+
+
 class ProgressBar(extension.Extension):
-    """A tqdm.auto bar over all training images, showing images/second, loss and accuracy."""
+    """A tqdm.auto bar over all training examples, showing examples/second, the epoch and the latest ``keys``."""
 
     trigger = (1, "iteration")
     priority = extension.PRIORITY_READER
     name = "ProgressBar"
 
-    def __init__(self, total_iterations: int, batch_size: int, keys=("main/loss", "main/accuracy")):
+    def __init__(self, total_iterations: int, batch_size: int, keys: Sequence[str] = ("main/loss", "main/accuracy"),
+                 unit: str = "img"):
         self.total_iterations = total_iterations
         self.batch_size = batch_size
-        self.keys = keys
+        self.keys, self.unit = tuple(keys), unit
         self._bar = None
 
     def initialize(self, trainer):
@@ -58,7 +83,7 @@ class ProgressBar(extension.Extension):
         self._bar = tqdm(
             total=self.total_iterations * self.batch_size,
             initial=done * self.batch_size,
-            unit="img",
+            unit=self.unit,
             unit_scale=True,
             desc="resumed" if done else "training",
             dynamic_ncols=True,
@@ -68,10 +93,8 @@ class ProgressBar(extension.Extension):
         if self._bar is None:
             self.initialize(trainer)
         self._bar.update(self.batch_size)
-        shown = {}
-        for key in self.keys:
-            if key in trainer.observation:
-                shown[key.split("/")[-1]] = f"{_as_float(trainer.observation[key]):.4f}"
+        shown = {_short(key): f"{_as_float(trainer.observation[key]):.4f}"
+                 for key in self.keys if key in trainer.observation}
         shown["epoch"] = f"{trainer.updater.epoch_detail:.2f}"
         self._bar.set_postfix(shown, refresh=False)
 
@@ -88,30 +111,31 @@ def in_notebook() -> bool:
 
 
 class LivePlot(extension.Extension):
-    """Redraw loss and accuracy curves in place in a notebook after every logged epoch."""
+    """Redraw the logged curves in place in a notebook after every logged epoch.
+
+    ``panels`` maps a panel's title to the ``(key, label)`` pairs drawn in it (default: a
+    classifier's loss and accuracy, training and validation); see :func:`course.training.plot_history`.
+    """
 
     trigger = (1, "epoch")
     priority = extension.PRIORITY_READER
     name = "LivePlot"
 
-    def __init__(self, title: str = ""):
-        self.title = title
+    def __init__(self, title: str = "", panels: Mapping[str, Sequence[tuple[str, str]]] = CLASSIFIER_PANELS):
+        self.title, self.panels = title, panels
         self._handle = None
         self._figure = None
 
     def __call__(self, trainer):
+        import matplotlib.pyplot as plt
         from IPython.display import display
-
-        from course.viz import plot_history
 
         log = trainer.get_extension("LogReport").log
         if not log:
             return
-        import matplotlib.pyplot as plt
-
         if self._figure is not None:
             plt.close(self._figure)
-        self._figure = plot_history(log, title=self.title)
+        self._figure = plot_history(log, panels=self.panels, title=self.title)
         plt.close(self._figure)  # shown through the display handle only, not again at cell end
         if self._handle is None:
             self._handle = display(self._figure, display_id=True)

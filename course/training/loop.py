@@ -6,7 +6,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import chainer
 import chainer.links as L
@@ -14,9 +14,11 @@ import numpy
 from chainer.training import Trainer, extensions
 
 from course.device import get_device
+from course.files import check_writable_folder
+from course.models.saving import save_model
 from course.seed import set_seed
-from course.training.checkpoints import save_model
 from course.training.extensions import LivePlot, ProgressBar, StopOnNaN, in_notebook
+from course.training.plots import CLASSIFIER_PANELS, Panels, plot_history
 from course.training.updater import SeededUpdater, make_converter
 
 SNAPSHOT_PATTERN = "snapshot_iter_{.updater.iteration}"
@@ -44,11 +46,9 @@ class History:
         """All keys that appear in the log."""
         return {key for entry in self.log for key in entry}
 
-    def plot(self, title: str = ""):
-        """Loss and accuracy curves (see :func:`course.viz.plot_history`)."""
-        from course.viz import plot_history
-
-        return plot_history(self.log, title=title)
+    def plot(self, title: str = "", *, panels: Panels = CLASSIFIER_PANELS):
+        """The logged curves, one panel per entry of ``panels`` (see :func:`course.training.plot_history`)."""
+        return plot_history(self.log, panels=panels, title=title)
 
 
 class _EveryOrAtEnd:
@@ -72,16 +72,19 @@ def run_trainer(
     evaluator: chainer.training.Extension | None = None,
     snapshot_every: int = 500,
     progress: bool = True,
+    progress_keys: Sequence[str] = ("main/loss", "main/accuracy"),
     live_plot: bool | None = None,
+    panels: Panels = CLASSIFIER_PANELS,
     extra_extensions: Sequence[chainer.training.Extension] = (),
     title: str = "",
 ) -> History:
     """Run ``updater`` for ``epochs`` under a Trainer writing to ``out``, resuming if ``out`` has snapshots.
 
-    Writes ``out/log.json`` (one entry per epoch) and ``out/snapshot_iter_N`` (the whole trainer state,
-    atomically) every ``snapshot_every`` iterations and at the end. Running again with the same ``out``
-    continues from the newest snapshot; a finished run returns at once. ``live_plot`` defaults to
-    "inside a notebook".
+    Writes ``out/log.json`` (one entry per epoch) and ``out/snapshot_iter_N`` (the whole trainer state:
+    models, optimizers, iterator, log) every ``snapshot_every`` iterations and at the end. Running again
+    with the same ``out`` continues from the newest snapshot; a finished run returns at once. The
+    progress bar shows ``progress_keys``; the live plot (default: inside a notebook) draws ``panels``
+    (see :func:`course.training.plot_history`). Every reported training loss is watched for NaN.
     """
     trainer = Trainer(updater, (epochs, "epoch"), out=str(out))
     trainer.extend(StopOnNaN())
@@ -93,11 +96,11 @@ def run_trainer(
         trigger=_EveryOrAtEnd(snapshot_every, epochs),
     )
     if progress:
-        trainer.extend(ProgressBar(total_iterations, batch_size))
+        trainer.extend(ProgressBar(total_iterations, batch_size, progress_keys))
     if live_plot is None:
         live_plot = in_notebook()
     if live_plot:
-        trainer.extend(LivePlot(title))
+        trainer.extend(LivePlot(title, panels))
     for extension in extra_extensions:
         trainer.extend(extension)
     trainer.run()
@@ -114,10 +117,6 @@ def check_training_set(train: tuple[numpy.ndarray, numpy.ndarray], batch_size: i
     return x, t
 
 
-def _default_out(prefix: str) -> Path:
-    return Path(tempfile.mkdtemp(prefix=f"course-{prefix}-"))
-
-
 def classification_evaluator(model: chainer.Link, validation: tuple[numpy.ndarray, numpy.ndarray],
                              device: chainer.backend.Device, batch_size: int = 500) -> extensions.Evaluator:
     """Chainer's Evaluator over ``validation`` ``(images, labels)``, in order, ``batch_size`` at a time."""
@@ -126,10 +125,17 @@ def classification_evaluator(model: chainer.Link, validation: tuple[numpy.ndarra
     return extensions.Evaluator(iterator, model, converter=make_converter(), device=device)
 
 
+def as_dataset(train) -> tuple[object, int]:
+    """A dataset for Chainer's iterators and its length: ``(x, t, ...)`` arrays as a TupleDataset, one array as itself."""
+    if isinstance(train, tuple):
+        return chainer.datasets.TupleDataset(*train), len(train[0])
+    return train, len(train)
+
+
 def fit(
-    optimizer: chainer.Optimizer,
-    train: tuple[numpy.ndarray, ...],
-    save: chainer.Link,
+    optimizers: chainer.Optimizer | Mapping[str, chainer.Optimizer],
+    train,
+    save: Mapping[str, chainer.Link],
     *,
     epochs: int,
     batch_size: int,
@@ -141,27 +147,34 @@ def fit(
     updater_class: Callable[..., SeededUpdater] = SeededUpdater,
     snapshot_every: int = 500,
     progress: bool = True,
+    progress_keys: Sequence[str] = ("main/loss", "main/accuracy"),
     live_plot: bool | None = None,
+    panels: Panels = CLASSIFIER_PANELS,
     title: str = "",
     extra_extensions: Sequence[chainer.training.Extension] = (),
 ) -> History:
     """The wiring every lesson's training shares: shuffled batches of ``train`` -> ``updater_class`` -> :func:`run_trainer`.
 
-    ``optimizer`` is set up on a model already on ``device``; call :func:`course.set_seed` (``seed``)
-    just before, so the first shuffle is reproducible. ``updater_class`` is :class:`SeededUpdater` or
-    a subclass (with its own options bound by ``functools.partial``). When training ends, ``save``
-    (the part of the model worth keeping) is written to ``out/model.npz``; ``out=None`` is a new
-    temporary folder.
+    ``optimizers`` is one optimizer, or a mapping of names to optimizers (``"main"`` among them, e.g.
+    ``{"main": generator_optimizer, "dis": discriminator_optimizer}``), each set up on a model already
+    on ``device``; call :func:`course.set_seed` (``seed``) just before, so the first shuffle is
+    reproducible. ``train`` is a tuple of arrays ``(x, t, ...)`` or one array of unlabeled examples.
+    ``updater_class`` is :class:`SeededUpdater` or a subclass (with its own options bound by
+    ``functools.partial``). When training ends, each link of ``save`` is written to ``out/NAME.npz``
+    (e.g. ``{"model": predictor}`` -> ``out/model.npz``); ``out=None`` is a new temporary folder.
     """
-    out = Path(out) if out is not None else _default_out("training")
-    iterator = chainer.iterators.SerialIterator(chainer.datasets.TupleDataset(*train), batch_size)
-    updater = updater_class(iterator, optimizer, seed=seed, device=device, converter=converter)
+    out = check_writable_folder(out) if out is not None else _default_out("training")
+    dataset, size = as_dataset(train)
+    iterator = chainer.iterators.SerialIterator(dataset, batch_size)
+    updater = updater_class(iterator, optimizers, seed=seed, device=device, converter=converter)
     history = run_trainer(
-        updater, epochs=epochs, out=out, total_iterations=math.ceil(epochs * len(train[0]) / batch_size),
+        updater, epochs=epochs, out=out, total_iterations=math.ceil(epochs * size / batch_size),
         batch_size=batch_size, evaluator=evaluator, snapshot_every=snapshot_every, progress=progress,
-        live_plot=live_plot, title=title, extra_extensions=extra_extensions,
+        progress_keys=progress_keys, live_plot=live_plot, panels=panels, title=title,
+        extra_extensions=extra_extensions,
     )
-    save_model(save, out / "model.npz")
+    for name, link in save.items():
+        save_model(link, out / f"{name}.npz")
     return history
 
 
@@ -184,6 +197,11 @@ def train_classifier(
 ) -> History:
     """Train ``predictor`` (images -> class scores) with softmax cross-entropy and Adam.
 
+    This is Chainer's own recipe, wired once: ``L.Classifier`` around the predictor, a
+    ``SerialIterator`` over ``train``, an updater, a ``Trainer`` with an ``Evaluator`` on
+    ``validation`` and a ``LogReport``. On top it adds a progress bar, a live plot in notebooks,
+    snapshots and resume, a NaN guard, and ``out/model.npz``.
+
     ``train`` and ``validation`` are ``(images, labels)`` arrays. The model is trained in place on
     ``device`` (default :func:`course.get_device`), saved to ``out/model.npz``, and left on that device.
     Same ``seed``, same data, same device: same weights, also across a kill and resume. Layers draw
@@ -200,6 +218,6 @@ def train_classifier(
     evaluator = None
     if validation is not None:
         evaluator = classification_evaluator(model, validation, device, max(batch_size, 500))
-    return fit(optimizer, train, predictor, epochs=epochs, batch_size=batch_size, out=out, seed=seed, device=device,
-               converter=make_converter(augment), evaluator=evaluator, snapshot_every=snapshot_every,
+    return fit(optimizer, train, {"model": predictor}, epochs=epochs, batch_size=batch_size, out=out, seed=seed,
+               device=device, converter=make_converter(augment), evaluator=evaluator, snapshot_every=snapshot_every,
                progress=progress, live_plot=live_plot, title=title)

@@ -17,9 +17,9 @@ from chainer.training import extension
 
 from course.data.ranking import check_ratings
 from course.device import get_device
-from course.losses import pair_target
-from course.metrics import ndcg_at_k, pair_accuracy, predict
-from course.models.ranknet import PointwiseRegressor, RankNet
+from course.losses import PointwiseRegressor, RankNet, pair_target
+from course.metrics import ndcg_at_k, pair_accuracy
+from course.models.core import predict
 from course.seed import set_seed
 from course.training.loop import History, fit
 from course.training.updater import make_converter
@@ -86,7 +86,7 @@ def _train(model: chainer.Chain, converter, train, validation, *, epochs: int, b
     optimizer.setup(model)
     if validation is not None:
         evaluator = RankingEvaluator(model.predictor, *validation, k=k, device=device)
-    return fit(optimizer, train, model.predictor, epochs=epochs, batch_size=batch_size, out=out, seed=seed,
+    return fit(optimizer, train, {"model": model.predictor}, epochs=epochs, batch_size=batch_size, out=out, seed=seed,
                device=device, converter=converter, evaluator=evaluator, snapshot_every=snapshot_every,
                progress=progress, live_plot=live_plot, title=title)
 
