@@ -1,5 +1,8 @@
-"""The numbers that judge a model's outputs: accuracy, confusion, ranking (NDCG), boxes (IoU)."""
+"""The numbers that judge a model's outputs: accuracy, confusion, ranking (NDCG), boxes (IoU), and their spread."""
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
 
 import numpy
 
@@ -156,3 +159,49 @@ def box_iou(a, b) -> numpy.ndarray | float:
     if b_array.ndim == 1:
         return iou[:, 0]
     return iou
+
+
+# --- how sure a figure is -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Interval:
+    """A figure and its confidence interval: ``value`` (on all the data), ``low`` and ``high``."""
+
+    value: float
+    low: float
+    high: float
+    confidence: float
+
+    def __str__(self) -> str:
+        return f"{self.value:.1%} [{self.low:.1%}, {self.high:.1%}]"
+
+
+def bootstrap_interval(statistic: Callable[..., float], data: Sequence[numpy.ndarray], *, resamples: int = 2000,
+                       confidence: float = 0.95, seed: int = 0) -> Interval:
+    """``statistic(*data)`` and its bootstrap confidence interval, resampling the items of ``data`` together.
+
+    ``data`` holds one array per quantity, one entry per item (e.g. per test scene: true positives,
+    false positives); a resample draws items with replacement, keeping each item's entries
+    together, so a figure made of ratios of sums (precision over scenes) is resampled as a whole.
+    Uses SciPy's ``scipy.stats.bootstrap`` (percentile method); the same ``seed`` gives the same
+    interval.
+    """
+    from scipy.stats import bootstrap
+
+    arrays = [numpy.asarray(a, dtype=numpy.float64) for a in data]
+    if not arrays or len({len(a) for a in arrays}) != 1 or len(arrays[0]) < 2:
+        raise ValueError("bootstrap_interval needs one or more arrays of the same length, at least 2 items each")
+    value = float(statistic(*arrays))
+    result = bootstrap(arrays, statistic, paired=True, vectorized=False, n_resamples=resamples,
+                       confidence_level=confidence, method="percentile", random_state=seed)
+    low, high = (float(v) for v in result.confidence_interval)
+    return Interval(value, low, high, confidence)
+
+
+def mean_and_spread(values: Sequence[float]) -> tuple[float, float]:
+    """The mean of ``values`` (e.g. one figure per seed) and their sample standard deviation (ddof=1)."""
+    values = numpy.asarray(values, dtype=numpy.float64)
+    if values.ndim != 1 or len(values) < 2:
+        raise ValueError(f"give two or more values (one per seed or split), not {values.shape}")
+    return float(values.mean()), float(values.std(ddof=1))
+
