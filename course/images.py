@@ -38,6 +38,7 @@ __all__ = [
     "read_rgb",
     "resize",
     "shrink",
+    "tile",
     "to_chw",
     "to_grey",
     "to_hwc",
@@ -252,6 +253,28 @@ def as_batch(images: numpy.ndarray) -> numpy.ndarray:
     if images.dtype == numpy.uint8:
         return images.astype(numpy.float32) / numpy.float32(255)
     return images.astype(numpy.float32)
+
+
+def tile(images: numpy.ndarray, columns: int = 10, *, gap: int = 1) -> numpy.ndarray:
+    """A batch (N, C, H, W) as one HWC picture: ``columns`` images a row, ``gap`` pixels of white between.
+
+    Values keep their scale (uint8 0-255 or floats in [0, 1]); a last row that is not full is left
+    white. One channel gives a grey (H, W) picture.
+    """
+    images = numpy.asarray(images)
+    if images.ndim != 4 or not len(images):
+        raise ValueError(f"tile takes a batch of images (N, C, H, W), not shape {images.shape}")
+    if columns < 1 or gap < 0:
+        raise ValueError(f"columns must be at least 1 and gap at least 0, not {columns} and {gap}")
+    n, c, h, w = images.shape
+    columns = min(columns, n)
+    rows = -(-n // columns)
+    white = 255 if images.dtype == numpy.uint8 else 1
+    sheet = numpy.full((c, rows * (h + gap) - gap, columns * (w + gap) - gap), white, images.dtype)
+    for i, image in enumerate(images):
+        top, left = (i // columns) * (h + gap), (i % columns) * (w + gap)
+        sheet[:, top:top + h, left:left + w] = image
+    return to_hwc(sheet)
 
 
 # ----------------------------------------------------------------------------------------------

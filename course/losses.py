@@ -103,3 +103,72 @@ class PointwiseRegressor(chainer.Chain):
         ordered = _ordered_right(scores.array[i] - scores.array[j], pair_target(ratings[i], ratings[j]))
         chainer.report({"loss": loss, "accuracy": ordered}, self)
         return loss
+
+
+# --- GANs (lessons 6-8) ---------------------------------------------------------------------------
+# A discriminator outputs one logit y per image: D = sigmoid(y) is its probability that the image is
+# real. Written with softplus, log D = -softplus(-y) and log(1 - D) = -softplus(y), which stay exact
+# where D is nearly 0 or 1 (log(sigmoid) would round to log(0)).
+
+def discriminator_loss(real_logits, fake_logits) -> chainer.Variable:
+    """The discriminator's loss of the original GAN: ``-E[log D(x)] - E[log(1 - D(G(z)))]``.
+
+    Both expectations are means over their batch. At the equilibrium of the original paper
+    (D = 1/2 everywhere) it is ``2 log 2`` (about 1.386), a yardstick for a training curve.
+    """
+    return F.mean(F.softplus(-real_logits)) + F.mean(F.softplus(fake_logits))
+
+
+def minimax_generator_loss(fake_logits) -> chainer.Variable:
+    """The generator's loss of the original minimax game: ``E[log(1 - D(G(z)))]``, minimised.
+
+    Its gradient vanishes when D confidently rejects the samples (D(G(z)) near 0), which is how
+    training starts: the generator learns slowly or not at all.
+    """
+    return -F.mean(F.softplus(fake_logits))
+
+
+def non_saturating_generator_loss(fake_logits) -> chainer.Variable:
+    """The generator's loss that the original paper recommends in practice: ``-E[log D(G(z))]``.
+
+    The same fixed point as the minimax loss, but a strong gradient exactly when D rejects the samples.
+    """
+    return F.mean(F.softplus(-fake_logits))
+
+
+def log_ratio_generator_loss(fake_logits) -> chainer.Variable:
+    """Seed 003's alternative generator update: maximise ``E[log(D / (1 - D))]``, i.e. minimise ``-E[y]``.
+
+    ``log(D / (1 - D))`` is the logit ``y`` itself. The gradient is the same whatever D says, neither
+    vanishing (minimax) nor exploding as D(G(z)) goes to 0 (non-saturating).
+    """
+    return -F.mean(fake_logits)
+
+
+def critic_loss(real_scores, fake_scores) -> chainer.Variable:
+    """The WGAN critic's loss: ``E[f(G(z))] - E[f(x)]`` (the critic maximises the gap between real and fake)."""
+    return F.mean(fake_scores) - F.mean(real_scores)
+
+
+def wasserstein_generator_loss(fake_scores) -> chainer.Variable:
+    """The WGAN generator's loss: ``-E[f(G(z))]``: move the samples to where the critic scores real images."""
+    return -F.mean(fake_scores)
+
+
+GENERATOR_LOSSES = {
+    "minimax": minimax_generator_loss,
+    "non-saturating": non_saturating_generator_loss,
+    "log-ratio": log_ratio_generator_loss,
+    "wasserstein": wasserstein_generator_loss,
+}
+"""The generator losses by name, as :class:`course.training.GANUpdater` takes them."""
+
+
+def clip_weights(link: chainer.Link, limit: float) -> None:
+    """Clip every parameter of ``link`` into ``[-limit, limit]`` in place: WGAN's crude Lipschitz constraint."""
+    if limit <= 0:
+        raise ValueError(f"the clipping limit must be positive, not {limit}")
+    for param in link.params():
+        if param.array is not None:
+            xp = chainer.backend.get_array_module(param.array)
+            xp.clip(param.array, -limit, limit, out=param.array)

@@ -205,3 +205,11 @@ def test_history_plots_the_panels_it_is_given():
     assert not figure.axes[1].lines  # a key that was never logged is left out
     classifier = History([{"epoch": 1, "main/loss": 1.0, "validation/main/accuracy": 0.5}], None).plot()
     assert [ax.get_title() for ax in classifier.axes] == ["loss", "accuracy"]
+
+
+def test_the_progress_bar_counts_examples_and_a_finished_run_shows_none(small_digits, tmp_path, capsys):
+    course.train_classifier(MLP(n_hidden=16), *small_digits, epochs=1, batch_size=50, out=tmp_path, progress=True)
+    first = capsys.readouterr().err
+    assert "600/600" in first and "training" in first
+    course.train_classifier(MLP(n_hidden=16), *small_digits, epochs=1, batch_size=50, out=tmp_path, progress=True)
+    assert "%|" not in capsys.readouterr().err  # nothing left to train: no bar stuck at 0%

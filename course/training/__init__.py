@@ -5,19 +5,23 @@ steps to Chainer's ``Trainer`` through :func:`fit`, which any model can use: one
 optimizers, labeled or unlabeled batches, any reported losses.
 """
 from course.training.by_hand import plot_loss_curves, train_row_by_row
-from course.training.extensions import LivePlot, ProgressBar, StopOnNaN
+from course.training.extensions import LivePlot, ProgressBar, SampleGrid, StopOnNaN
+from course.training.gan import GAN_PANELS, train_gan, uniform_z
 from course.training.loop import History, fit, run_trainer, train_classifier
 from course.training.plots import CLASSIFIER_PANELS, plot_history
 from course.training.ranking import RankingEvaluator, train_pointwise, train_ranknet
-from course.training.updater import DecayingUpdater, SeededUpdater, make_converter, reseed
+from course.training.updater import DecayingUpdater, GANUpdater, SeededUpdater, make_converter, reseed
 
 __all__ = [
     "CLASSIFIER_PANELS",
     "DecayingUpdater",
+    "GAN_PANELS",
+    "GANUpdater",
     "History",
     "LivePlot",
     "ProgressBar",
     "RankingEvaluator",
+    "SampleGrid",
     "SeededUpdater",
     "StopOnNaN",
     "fit",
@@ -27,7 +31,9 @@ __all__ = [
     "reseed",
     "run_trainer",
     "train_classifier",
+    "train_gan",
     "train_pointwise",
     "train_ranknet",
     "train_row_by_row",
+    "uniform_z",
 ]

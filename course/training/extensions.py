@@ -1,4 +1,4 @@
-"""Trainer extensions the notebooks need: a NaN guard, a progress bar and a live plot, for any model.
+"""Trainer extensions the notebooks need: a NaN guard, a progress bar, a live plot and sample grids, for any model.
 
 None of them assumes a classifier: :class:`StopOnNaN` watches every reported loss (``main/loss``,
 ``gen/loss``, ``dis/loss``...), and :class:`ProgressBar` and :class:`LivePlot` show the keys they
@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import math
 import sys
+from pathlib import Path
 from typing import Mapping, Sequence
 
 import chainer
+import numpy
 from chainer.training import extension
 
+from course.images import tile, write_image
 from course.training.plots import CLASSIFIER_PANELS, plot_history
 
 
@@ -63,36 +66,37 @@ def _short(key: str) -> str:
 
 
 class ProgressBar(extension.Extension):
-    """A tqdm.auto bar over all training examples, showing examples/second, the epoch and the latest ``keys``."""
+    """A tqdm.auto bar over all training examples, showing examples/second, the epoch and the latest ``keys``.
+
+    Progress is read from the updater's ``epoch_detail``, so it is right for any updater, also one
+    that draws several batches a step (a WGAN's critic steps). The bar starts at the first step
+    (after a resumed run's snapshot is loaded), so a finished run resumed again shows no bar at all.
+    """
 
     trigger = (1, "iteration")
     priority = extension.PRIORITY_READER
     name = "ProgressBar"
 
-    def __init__(self, total_iterations: int, batch_size: int, keys: Sequence[str] = ("main/loss", "main/accuracy"),
+    def __init__(self, epochs: float, examples_per_epoch: int, keys: Sequence[str] = ("main/loss", "main/accuracy"),
                  unit: str = "img"):
-        self.total_iterations = total_iterations
-        self.batch_size = batch_size
+        self.epochs, self.examples_per_epoch = epochs, examples_per_epoch
         self.keys, self.unit = tuple(keys), unit
         self._bar = None
 
-    def initialize(self, trainer):
+    def _done(self, trainer) -> int:
+        return min(round(trainer.updater.epoch_detail * self.examples_per_epoch), self._bar.total)
+
+    def _start(self, trainer):
         from tqdm.auto import tqdm
 
-        done = trainer.updater.iteration
-        self._bar = tqdm(
-            total=self.total_iterations * self.batch_size,
-            initial=done * self.batch_size,
-            unit=self.unit,
-            unit_scale=True,
-            desc="resumed" if done else "training",
-            dynamic_ncols=True,
-        )
+        resumed = trainer.updater.iteration > 1  # this call comes after the first step
+        self._bar = tqdm(total=round(self.epochs * self.examples_per_epoch), unit=self.unit, unit_scale=True,
+                         desc="resumed" if resumed else "training", dynamic_ncols=True)
 
     def __call__(self, trainer):
         if self._bar is None:
-            self.initialize(trainer)
-        self._bar.update(self.batch_size)
+            self._start(trainer)
+        self._bar.update(self._done(trainer) - self._bar.n)
         shown = {_short(key): f"{_as_float(trainer.observation[key]):.4f}"
                  for key in self.keys if key in trainer.observation}
         shown["epoch"] = f"{trainer.updater.epoch_detail:.2f}"
@@ -141,3 +145,47 @@ class LivePlot(extension.Extension):
             self._handle = display(self._figure, display_id=True)
         else:
             self._handle.update(self._figure)
+
+
+class SampleGrid(extension.Extension):
+    """Every ``every`` iterations, the generator's images for one fixed batch of inputs, as a grid.
+
+    Writes ``out/samples/iter_N.png`` and, in a notebook, shows the newest grid in place, so samples
+    can be watched while training runs. ``z`` is kept in the trainer's snapshots, so a resumed run
+    goes on drawing the same faces or digits. ``to_image`` maps the generator's output to images
+    (N, C, H, W) in [0, 1] (default: a tanh output in [-1, 1]).
+    """
+
+    priority = extension.PRIORITY_READER
+    name = "SampleGrid"
+
+    def __init__(self, generator: chainer.Link, z, *, every: int = 100, columns: int = 10,
+                 to_image=lambda y: (y + 1) / 2, folder: str = "samples", live: bool | None = None):
+        if every < 1:
+            raise ValueError(f"every must be a positive number of iterations, not {every}")
+        self.trigger = (every, "iteration")
+        self.generator, self.z, self.columns, self.to_image = generator, z, columns, to_image
+        self.folder, self.live = folder, in_notebook() if live is None else live
+        self._handle = None
+
+    def render(self):
+        """The grid for ``z`` now: an HWC float picture in [0, 1] (grey for one channel)."""
+        device = self.generator.device
+        with chainer.using_config("train", False), chainer.no_backprop_mode():
+            y = self.generator(device.send(self.z)).array
+        images = numpy.clip(chainer.backend.CpuDevice().send(self.to_image(y)), 0, 1)
+        return tile(images, self.columns)
+
+    def __call__(self, trainer):
+        path = write_image(Path(trainer.out) / self.folder / f"iter_{trainer.updater.iteration}.png", self.render())
+        if self.live:
+            from IPython.display import Image, display
+
+            picture = Image(data=path.read_bytes(), format="png")
+            if self._handle is None:
+                self._handle = display(picture, display_id=True)
+            else:
+                self._handle.update(picture)
+
+    def serialize(self, serializer):
+        self.z = serializer("z", self.z)

@@ -1,7 +1,6 @@
 """Run training with Chainer's Trainer: logging, validation, snapshots, resume, progress, live plot."""
 from __future__ import annotations
 
-import math
 import os
 import tempfile
 from dataclasses import dataclass
@@ -67,8 +66,7 @@ def run_trainer(
     *,
     epochs: int,
     out: str | os.PathLike,
-    total_iterations: int,
-    batch_size: int,
+    examples_per_epoch: int,
     evaluator: chainer.training.Extension | None = None,
     snapshot_every: int = 500,
     progress: bool = True,
@@ -96,7 +94,7 @@ def run_trainer(
         trigger=_EveryOrAtEnd(snapshot_every, epochs),
     )
     if progress:
-        trainer.extend(ProgressBar(total_iterations, batch_size, progress_keys))
+        trainer.extend(ProgressBar(epochs, examples_per_epoch, progress_keys))
     if live_plot is None:
         live_plot = in_notebook()
     if live_plot:
@@ -168,8 +166,8 @@ def fit(
     iterator = chainer.iterators.SerialIterator(dataset, batch_size)
     updater = updater_class(iterator, optimizers, seed=seed, device=device, converter=converter)
     history = run_trainer(
-        updater, epochs=epochs, out=out, total_iterations=math.ceil(epochs * size / batch_size),
-        batch_size=batch_size, evaluator=evaluator, snapshot_every=snapshot_every, progress=progress,
+        updater, epochs=epochs, out=out, examples_per_epoch=size, evaluator=evaluator,
+        snapshot_every=snapshot_every, progress=progress,
         progress_keys=progress_keys, live_plot=live_plot, panels=panels, title=title,
         extra_extensions=extra_extensions,
     )
