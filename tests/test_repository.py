@@ -56,3 +56,20 @@ def test_every_lesson_with_exercises_has_solutions_that_assert_the_checkers():
         solution = REPO / "solutions" / lesson.name
         assert solution.exists(), f"{lesson.name} has exercises but no solutions/{lesson.name}"
         assert re.search(r"assert \w+(\.\w+)*\(", solution.read_text()), f"solutions/{lesson.name} asserts no checker"
+
+
+def test_every_lesson_opens_with_what_an_instructor_needs():
+    for lesson in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        first = "".join(json.loads(lesson.read_text())["cells"][0]["source"])
+        for label in ("**You will learn**", "**Before this**", "**Class time**"):
+            assert label in first, f"{lesson.name}: its first cell has no {label} row"
+        assert re.search(r"\*\*Class time\*\* \| about \d+ minutes", first), f"{lesson.name}: class time in minutes"
+
+
+def test_the_course_has_a_licence_and_a_page_for_pytorch_users():
+    licence = (REPO / "LICENSE").read_text()
+    assert "MIT License" in licence and "CC BY 4.0" in licence
+    page = REPO / "notebooks" / "chainer_and_pytorch.md"
+    assert "| `L.Convolution2D(" in page.read_text()
+    assert page.name in (REPO / "notebooks" / "00_setup.ipynb").read_text()
+    assert page.name in (REPO / "README.md").read_text()
