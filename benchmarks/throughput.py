@@ -3,24 +3,32 @@
 Usage::
 
     python benchmarks/throughput.py mnist [--batch-size N] [--repeats R] [--iterations I]
+    python benchmarks/throughput.py dcgan [--batch-size N] [--repeats R] [--iterations I] [--profile]
 
 ``mnist`` times training steps (forward, backward, Adam update) of lesson 2's CNN
 (``course.models.MnistCNN`` in ``chainer.links.Classifier``) on real MNIST-sized batches
-(1x28x28 float32) on the course's device (:func:`course.get_device`), twice: ``course`` with the
-fast NumPy kernels that ``import course`` puts beneath Chainer (:mod:`course.kernels`), and
-``chainer`` on Chainer's own code (inside ``course.kernels.disabled()``). When PyTorch is
-importable it times the same architecture, batch size and optimizer in PyTorch on the CPU with the
-same number of threads. Runs alternate (course, chainer, pytorch, course, ...) after one warm-up
-run each, so a machine that gets busier or quieter affects every side alike; each side's figure is
-the median over ``--repeats`` runs of ``--iterations`` steps.
+(1x28x28 float32). ``dcgan`` times steps of a DCGAN on real digits scaled to [-1, 1]: D's update
+on a real and a fake batch, then G's update through D, as ``course.training.GANUpdater`` does (it
+runs the updater itself). Its networks have the shape of lesson 6's (:class:`Generator`,
+:class:`Discriminator`); where ``course.models.dcgan`` exists, its own networks are timed too.
+
+Both run on the course's device (:func:`course.get_device`), twice: ``course`` with the fast NumPy
+kernels that ``import course`` puts beneath Chainer (:mod:`course.kernels`), and ``chainer`` on
+Chainer's own code (inside ``course.kernels.disabled()``). When PyTorch is importable they time the
+same architecture, batch size and optimizer in PyTorch on the CPU with the same number of threads.
+Runs alternate (course, chainer, pytorch, course, ...) after one warm-up run each, so a machine that
+gets busier or quieter affects every side alike; each side's figure is the median over
+``--repeats`` runs of ``--iterations`` steps.
 
 The last lines are ``ratio course/chainer X.XX`` (what the kernels gain) and ``ratio
-course/pytorch X.XX`` (``n/a`` without PyTorch). This is a measurement, not a test: nothing is
+course/pytorch X.XX`` (``n/a`` without PyTorch). ``--profile`` (NumPy only) first prints where a
+step's time goes, with and without the kernels. This is a measurement, not a test: nothing is
 asserted.
 """
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
 import os
 import platform
@@ -34,14 +42,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 import course  # noqa: E402  (before chainer: applies the compatibility shims)
 import chainer  # noqa: E402
+import chainer.functions as F  # noqa: E402
 import chainer.links as L  # noqa: E402
 import numpy  # noqa: E402
 
 from course import kernels  # noqa: E402
 from course.data import load_mnist  # noqa: E402
 from course.models import MnistCNN  # noqa: E402
+from course.training import GANUpdater  # noqa: E402
 
 Step = Callable[[], None]
+Side = tuple[Step, Step]  # one training step, and a function that waits for the device
+
+Z_SIZE = 32
+"""The generator's input size, as in the measured 28x28 DCGAN of /work/shared/NOTES.md."""
+
+DCGAN_BATCH_SIZE = 64
+"""The DCGAN's default batch (NOTES.md's measurement); lesson 6's sizes, once they exist, may differ."""
 
 
 def blas_threads() -> int:
@@ -73,7 +90,22 @@ def mnist_batches(batch_size: int, count: int = 4) -> tuple[numpy.ndarray, numpy
     return x.reshape(count, batch_size, 1, 28, 28), t.reshape(count, batch_size)
 
 
-def course_step(x: numpy.ndarray, t: numpy.ndarray, fast_kernels: bool) -> tuple[Step, Step]:
+def synchronizer(device: chainer.backend.Device) -> Step:
+    """A function that waits until ``device`` has finished its queued work (nothing to wait for on NumPy)."""
+
+    def synchronize() -> None:
+        if device.xp is not numpy:
+            device.device.synchronize()
+
+    return synchronize
+
+
+def on_kernels(fast_kernels: bool) -> contextlib.AbstractContextManager:
+    """The kernels as ``import course`` left them (``fast_kernels``), or Chainer's own code."""
+    return contextlib.nullcontext() if fast_kernels else kernels.disabled()
+
+
+def course_step(x: numpy.ndarray, t: numpy.ndarray, fast_kernels: bool) -> Side:
     """One training step of the course's CNN on its device, and a function that waits for the device.
 
     ``fast_kernels``: with :mod:`course.kernels` as ``import course`` installs them (unless
@@ -90,14 +122,10 @@ def course_step(x: numpy.ndarray, t: numpy.ndarray, fast_kernels: bool) -> tuple
 
     def step() -> None:
         i = position[0] = (position[0] + 1) % len(xs)
-        with contextlib.nullcontext() if fast_kernels else kernels.disabled():
+        with on_kernels(fast_kernels):
             optimizer.update(model, xs[i], ts[i])
 
-    def synchronize() -> None:
-        if device.xp is not numpy:
-            device.device.synchronize()
-
-    return step, synchronize
+    return step, synchronizer(device)
 
 
 def pytorch_step(x: numpy.ndarray, t: numpy.ndarray, threads: int) -> Step:
@@ -130,21 +158,251 @@ def pytorch_step(x: numpy.ndarray, t: numpy.ndarray, threads: int) -> Step:
     return step
 
 
-def images_per_second(step: Step, iterations: int, batch_size: int, synchronize: Step = lambda: None) -> float:
-    """Run ``step`` ``iterations`` times; training images per second."""
-    synchronize()
-    start = time.perf_counter()
-    for _ in range(iterations):
-        step()
-    synchronize()
-    return iterations * batch_size / (time.perf_counter() - start)
+# ---------------------------------------------------------------- the DCGAN
 
 
-def benchmark_mnist(batch_size: int, repeats: int, iterations: int) -> None:
-    """Print training images/second for lesson 2's CNN with and without the fast kernels and in PyTorch."""
+class Generator(chainer.Chain):
+    """z (32) -> Linear -> 64x7x7 -> BN, ReLU -> 4x4 stride-2 deconvolution to 32x14x14 -> BN, ReLU -> to 1x28x28, tanh.
+
+    The shape of lesson 6's generator (BN and ReLU after every layer but the last, each stride-2
+    deconvolution halving the channels), sized like the 28x28 DCGAN measured in NOTES.md.
+    """
+
+    def __init__(self, z_size: int = Z_SIZE, channels: int = 64):
+        super().__init__()
+        self.channels = channels
+        with self.init_scope():
+            self.fc = L.Linear(z_size, channels * 7 * 7)
+            self.bn0 = L.BatchNormalization(channels)
+            self.up1 = L.Deconvolution2D(channels, channels // 2, ksize=4, stride=2, pad=1)
+            self.bn1 = L.BatchNormalization(channels // 2)
+            self.up2 = L.Deconvolution2D(channels // 2, 1, ksize=4, stride=2, pad=1)
+
+    def forward(self, z):
+        h = F.relu(self.bn0(F.reshape(self.fc(z), (-1, self.channels, 7, 7))))
+        h = F.relu(self.bn1(self.up1(h)))
+        return F.tanh(self.up2(h))
+
+
+class Discriminator(chainer.Chain):
+    """1x28x28 -> 4x4 stride-2 convolutions to 32x14x14 and 64x7x7 (BN on the second), LeakyReLU 0.2 -> one logit."""
+
+    def __init__(self, channels: int = 64):
+        super().__init__()
+        with self.init_scope():
+            self.down1 = L.Convolution2D(1, channels // 2, ksize=4, stride=2, pad=1)
+            self.down2 = L.Convolution2D(channels // 2, channels, ksize=4, stride=2, pad=1)
+            self.bn2 = L.BatchNormalization(channels)
+            self.fc = L.Linear(channels * 7 * 7, 1)
+
+    def forward(self, x):
+        h = F.leaky_relu(self.down1(x), 0.2)
+        h = F.leaky_relu(self.bn2(self.down2(h)), 0.2)
+        return self.fc(h)
+
+
+def benchmark_networks() -> dict[str, Callable[[], tuple[chainer.Chain, chainer.Chain]]]:
+    """The (generator, discriminator) pairs to time, by the suffix of their sides' names.
+
+    ``""``: this file's :class:`Generator` and :class:`Discriminator`; ``" [lesson 6]"``: lesson 6's
+    own (``course.models.dcgan``, with z of 32), where that module exists.
+    """
+    networks = {"": lambda: (Generator(), Discriminator())}
+    try:
+        from course.models import dcgan
+    except ImportError:
+        return networks
+    networks[" [lesson 6]"] = lambda: (dcgan.Generator(z_size=Z_SIZE), dcgan.Discriminator())
+    return networks
+
+
+def gan_images(batch_size: int, count: int = 4) -> numpy.ndarray:
+    """``count * batch_size`` real digits scaled to [-1, 1] (the range of G's tanh), ``(n, 1, 28, 28)`` float32."""
+    x, _ = mnist_batches(batch_size, count)
+    return (2 * x - 1).reshape(-1, 1, 28, 28)
+
+
+def make_z(n: int, xp) -> numpy.ndarray:
+    """The generator's inputs: ``n`` vectors drawn uniformly from [-1, 1]^32, float32."""
+    return xp.random.uniform(-1, 1, (n, Z_SIZE)).astype(numpy.float32)
+
+
+def gan_updater(images: numpy.ndarray, batch_size: int, networks: tuple[chainer.Chain, chainer.Chain]) -> GANUpdater:
+    """The course's GAN step (:class:`course.training.GANUpdater`) for these networks on the course's device."""
+    device = course.get_device()
+    generator, discriminator = networks
+    optimizers = {}
+    for name, network in (("gen", generator), ("dis", discriminator)):
+        network.to_device(device)
+        optimizers[name] = chainer.optimizers.Adam(alpha=2e-4, beta1=0.5)
+        optimizers[name].setup(network)
+    iterator = chainer.iterators.SerialIterator(list(images), batch_size, shuffle=False)
+    return GANUpdater(iterator, optimizers, seed=0, device=device, make_z=make_z)
+
+
+def course_gan_step(images: numpy.ndarray, batch_size: int, fast_kernels: bool,
+                    make_networks: Callable[[], tuple[chainer.Chain, chainer.Chain]]) -> tuple[Side, GANUpdater]:
+    """One DCGAN step (``GANUpdater.update``) with the kernels or on Chainer's own code; also the updater."""
+    course.set_seed(0)
+    updater = gan_updater(images, batch_size, make_networks())
+
+    def step() -> None:
+        with on_kernels(fast_kernels):
+            updater.update()
+
+    return (step, synchronizer(updater.device)), updater
+
+
+def pytorch_gan_step(images: numpy.ndarray, batch_size: int, threads: int) -> Step:
+    """The same DCGAN, losses, optimizers and order of updates in PyTorch (CPU, ``threads`` threads)."""
+    import torch
+    from torch import nn
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    generator = nn.Sequential(
+        nn.Linear(Z_SIZE, 64 * 7 * 7), nn.Unflatten(1, (64, 7, 7)), nn.BatchNorm2d(64, eps=2e-5), nn.ReLU(),
+        nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1), nn.BatchNorm2d(32, eps=2e-5), nn.ReLU(),
+        nn.ConvTranspose2d(32, 1, 4, stride=2, padding=1), nn.Tanh(),
+    )
+    discriminator = nn.Sequential(
+        nn.Conv2d(1, 32, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
+        nn.Conv2d(32, 64, 4, stride=2, padding=1), nn.BatchNorm2d(64, eps=2e-5), nn.LeakyReLU(0.2),
+        nn.Flatten(), nn.Linear(64 * 7 * 7, 1),
+    )
+    gen_optimizer = torch.optim.Adam(generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    dis_optimizer = torch.optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    softplus = nn.functional.softplus
+    batches = torch.from_numpy(images).split(batch_size)
+    position = [0]
+
+    def step() -> None:
+        i = position[0] = (position[0] + 1) % len(batches)
+        fake = generator(torch.rand(len(batches[i]), Z_SIZE) * 2 - 1)
+        dis_loss = softplus(-discriminator(batches[i])).mean() + softplus(discriminator(fake.detach())).mean()
+        dis_optimizer.zero_grad(set_to_none=True)
+        dis_loss.backward()
+        dis_optimizer.step()
+        gen_loss = softplus(-discriminator(fake)).mean()  # course.losses.non_saturating_generator_loss
+        gen_optimizer.zero_grad(set_to_none=True)
+        gen_loss.backward()
+        gen_optimizer.step()
+
+    return step
+
+
+PROFILE_GROUPS = {
+    "Deconvolution2DFunction": "deconvolution",
+    "BatchNormalization": "batch normalisation",
+    "Convolution2DFunction": "convolutions",
+    "LinearFunction": "linear layers",
+    "LeakyReLU": "leaky ReLU",
+    "ReLU": "ReLU and tanh", "Tanh": "ReLU and tanh",
+}
+"""Where :class:`StepProfile` files a function node's time, by the node's class (others: ``other functions``)."""
+
+
+class StepProfile(chainer.FunctionHook):
+    """CPU time of each outermost function node, forward and backward, added up by :data:`PROFILE_GROUPS`.
+
+    A node that runs inside another one's forward or backward pass (a gradient's own nodes) counts
+    for the outer node, so a layer's time is its forward pass and its whole gradient. CPU time
+    (``time.process_time``: this process, all its threads) rather than wall time, so that other
+    work on a shared machine does not count; with one BLAS thread the two agree on a quiet machine.
+    """
+
+    name = "StepProfile"
+
+    def __init__(self):
+        self.seconds: collections.Counter[str] = collections.Counter()
+        self._started: list[float] = []
+
+    def forward_preprocess(self, function, in_data):
+        self._started.append(time.process_time())
+
+    def backward_preprocess(self, function, in_data, out_grad):
+        self._started.append(time.process_time())
+
+    def forward_postprocess(self, function, in_data):
+        self._stop(function)
+
+    def backward_postprocess(self, function, in_data, out_grad):
+        self._stop(function)
+
+    def _stop(self, function) -> None:
+        elapsed = time.process_time() - self._started.pop()
+        if not self._started:
+            self.seconds[PROFILE_GROUPS.get(type(function).__name__, "other functions")] += elapsed
+
+
+def profile_gan_step(updater: GANUpdater, fast_kernels: bool, iterations: int) -> dict[str, float]:
+    """CPU milliseconds per step of each part of ``updater``'s step: :class:`StepProfile`'s groups, Adam, the rest."""
+    adam = [0.0]
+    for name in ("gen", "dis"):
+        optimizer = updater.get_optimizer(name)
+
+        def timed_update(*args, update=type(optimizer).update.__get__(optimizer), **kwargs):
+            start = time.process_time()
+            update(*args, **kwargs)
+            adam[0] += time.process_time() - start
+
+        optimizer.update = timed_update  # on the instance: GANUpdater's calls find it first
+    hook = StepProfile()
+    with on_kernels(fast_kernels):
+        updater.update()  # warm-up
+        hook.seconds.clear()
+        adam[0] = 0.0
+        start = time.process_time()
+        with hook:
+            for _ in range(iterations):
+                updater.update()
+        total = time.process_time() - start
+    for name in ("gen", "dis"):
+        del updater.get_optimizer(name).update
+    parts = dict(hook.seconds, Adam=adam[0])
+    parts["the rest (graph, losses, updater)"] = total - sum(parts.values())
+    return {name: 1000 * seconds / iterations for name, seconds in parts.items()} | {"total": 1000 * total / iterations}
+
+
+def print_gan_profile(images: numpy.ndarray, batch_size: int, iterations: int) -> None:
+    """Print where one DCGAN step's time goes on NumPy, with the kernels and on Chainer's own code."""
+    profiles = {}
+    for label, fast in (("course", True), ("chainer", False)):
+        _, updater = course_gan_step(images, batch_size, fast, benchmark_networks()[""])
+        profiles[label] = profile_gan_step(updater, fast, iterations)
+    print(f"where a step's time goes (CPU ms per step, share; {iterations} profiled steps each):")
+    names = sorted(profiles["chainer"], key=lambda name: (name == "total", -profiles["chainer"][name]))
+    print(f"  {'':36s}" + "".join(f"{label:>18s}" for label in profiles))
+    for name in names:
+        cells = "".join(f"{p.get(name, 0.0):9.1f} {100 * p.get(name, 0.0) / p['total']:5.1f}%  "
+                        for p in profiles.values())
+        print(f"  {name:36s}{cells}")
+
+
+def benchmark_dcgan(batch_size: int, repeats: int, iterations: int, profile: bool = False) -> None:
+    """Print DCGAN training steps/second with and without the fast kernels and in PyTorch."""
     device = course.get_device()
     threads = blas_threads()
-    print(f"model: lesson 2 CNN (course.models.MnistCNN), Adam, batch {batch_size} of 1x28x28 float32")
+    print(f"model: DCGAN for 28x28 digits (G: z {Z_SIZE} -> 64x7x7 -> 32x14x14 -> 1x28x28; D: 32, 64 channels), "
+          f"Adam(2e-4, beta1 0.5), batch {batch_size}; a step: D on real and fake, then G (GANUpdater)")
+    torch = describe_setup(device, threads)
+    images = gan_images(batch_size)
+    if profile:
+        if device.xp is numpy:
+            print_gan_profile(images, batch_size, iterations)
+        else:
+            print("--profile times the NumPy code: skipped on this device")
+    sides: dict[str, Side] = {}
+    for suffix, make_networks in benchmark_networks().items():
+        sides["course" + suffix] = course_gan_step(images, batch_size, True, make_networks)[0]
+        sides["chainer" + suffix] = course_gan_step(images, batch_size, False, make_networks)[0]
+    if torch is not None:
+        sides["pytorch"] = (pytorch_gan_step(images, batch_size, threads), lambda: None)
+    run_alternating(sides, repeats, iterations, per_step=1, unit="steps/s")
+
+
+def describe_setup(device: chainer.backend.Device, threads: int):
+    """Print the device, the versions and the sides; return the ``torch`` module, or None where it is not importable."""
     print(f"device: {device} ({course.device.gpu_status()}); BLAS threads: {threads}; "
           f"CPUs: {os.cpu_count()}")
     print(f"course: Chainer with the fast kernels ({'installed' if kernels.installed() else 'NOT installed'}); "
@@ -153,31 +411,44 @@ def benchmark_mnist(batch_size: int, repeats: int, iterations: int) -> None:
     try:
         import torch
     except ImportError as error:
-        torch = None
         print(f"PyTorch is not importable ({error}): timing Chainer only")
-    else:
-        print(f"PyTorch {torch.__version__} on the CPU with {threads} thread(s)")
+        return None
+    print(f"PyTorch {torch.__version__} on the CPU with {threads} thread(s)")
+    return torch
+
+
+def rate(step: Step, iterations: int, per_step: int, synchronize: Step = lambda: None) -> float:
+    """Run ``step`` ``iterations`` times; ``per_step`` units (images, steps) per second."""
+    synchronize()
+    start = time.perf_counter()
+    for _ in range(iterations):
+        step()
+    synchronize()
+    return iterations * per_step / (time.perf_counter() - start)
+
+
+def run_alternating(sides: dict[str, Side], repeats: int, iterations: int, per_step: int, unit: str) -> None:
+    """Warm every side up, time them in turn ``repeats`` times, print each run, the medians and the ratios."""
     print(f"{repeats} alternating runs of {iterations} iterations each, after one warm-up run each")
-
-    x, t = mnist_batches(batch_size)
-    sides: dict[str, tuple[Step, Step]] = {"course": course_step(x, t, fast_kernels=True),
-                                           "chainer": course_step(x, t, fast_kernels=False)}
-    if torch is not None:
-        sides["pytorch"] = (pytorch_step(x, t, threads), lambda: None)
-
     for step, synchronize in sides.values():  # warm-up: allocations, lazy initialisation, caches
-        images_per_second(step, max(2, iterations // 4), batch_size, synchronize)
+        rate(step, max(2, iterations // 4), per_step, synchronize)
     figures: dict[str, list[float]] = {name: [] for name in sides}
     for run in range(1, repeats + 1):
         line = []
         for name, (step, synchronize) in sides.items():
-            figures[name].append(images_per_second(step, iterations, batch_size, synchronize))
-            line.append(f"{name} {figures[name][-1]:8.1f}")
-        print(f"run {run}: " + "   ".join(line) + "  images/s")
+            figures[name].append(rate(step, iterations, per_step, synchronize))
+            line.append(f"{name} {figures[name][-1]:8.4g}")
+        print(f"run {run}: " + "   ".join(line) + f"  {unit}")
 
     medians = {name: statistics.median(values) for name, values in figures.items()}
     for name, value in medians.items():
-        print(f"{name} median: {value:.1f} images/s ({1000 * batch_size / value:.1f} ms per step)")
+        print(f"{name} median: {value:.4g} {unit} ({1000 * per_step / value:.1f} ms per step)")
+    for name in medians:  # other networks (a suffix after "course") first: the last lines stay the same
+        if name.startswith("course "):
+            suffix = name[len("course"):]
+            print(f"ratio{suffix} course/chainer {medians[name] / medians['chainer' + suffix]:.2f}")
+            if "pytorch" in medians:
+                print(f"ratio{suffix} course/pytorch {medians[name] / medians['pytorch']:.2f}")
     print(f"ratio course/chainer {medians['course'] / medians['chainer']:.2f}")
     if "pytorch" in medians:
         print(f"ratio chainer/pytorch {medians['chainer'] / medians['pytorch']:.2f}")
@@ -186,7 +457,28 @@ def benchmark_mnist(batch_size: int, repeats: int, iterations: int) -> None:
         print("ratio course/pytorch n/a")
 
 
-BENCHMARKS = {"mnist": benchmark_mnist}
+def benchmark_mnist(batch_size: int, repeats: int, iterations: int, profile: bool = False) -> None:
+    """Print training images/second for lesson 2's CNN with and without the fast kernels and in PyTorch."""
+    if profile:
+        print("--profile: for dcgan only (benchmarks/README.md has lesson 2's profile)")
+    device = course.get_device()
+    threads = blas_threads()
+    print(f"model: lesson 2 CNN (course.models.MnistCNN), Adam, batch {batch_size} of 1x28x28 float32")
+    torch = describe_setup(device, threads)
+    x, t = mnist_batches(batch_size)
+    sides: dict[str, Side] = {"course": course_step(x, t, fast_kernels=True),
+                              "chainer": course_step(x, t, fast_kernels=False)}
+    if torch is not None:
+        sides["pytorch"] = (pytorch_step(x, t, threads), lambda: None)
+    run_alternating(sides, repeats, iterations, per_step=batch_size, unit="images/s")
+
+
+BENCHMARKS = {"mnist": benchmark_mnist, "dcgan": benchmark_dcgan}
+
+
+def default_batch_size(benchmark: str) -> int:
+    """The active profile's batch size for the lesson (mnist), or :data:`DCGAN_BATCH_SIZE`."""
+    return course.sizes("mnist").batch_size if benchmark == "mnist" else DCGAN_BATCH_SIZE
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -194,14 +486,16 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("benchmark", choices=sorted(BENCHMARKS), help="what to time")
     parser.add_argument("--batch-size", type=int, default=None,
-                        help="images per step (default: the active profile's batch size for the lesson)")
+                        help="images per step (default: the lesson's batch size)")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per side (default 5)")
     parser.add_argument("--iterations", type=int, default=20, help="training steps per run (default 20)")
+    parser.add_argument("--profile", action="store_true",
+                        help="dcgan on NumPy: first print where a step's time goes, with and without the kernels")
     args = parser.parse_args(argv)
-    batch_size = args.batch_size or course.sizes(args.benchmark).batch_size
+    batch_size = args.batch_size or default_batch_size(args.benchmark)
     if batch_size < 1 or args.repeats < 1 or args.iterations < 1:
         parser.error("--batch-size, --repeats and --iterations must be positive")
-    BENCHMARKS[args.benchmark](batch_size, args.repeats, args.iterations)
+    BENCHMARKS[args.benchmark](batch_size, args.repeats, args.iterations, args.profile)
 
 
 if __name__ == "__main__":

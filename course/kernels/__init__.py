@@ -1,18 +1,23 @@
-"""Faster NumPy kernels beneath Chainer's own convolution and 2x2 max pooling.
+"""Faster NumPy kernels beneath Chainer's own convolution, deconvolution, batch normalisation and 2x2 max pooling.
 
 On NumPy, Chainer 7.8.1 spends most of a CNN training step in ``F.convolution_2d`` and
-``F.max_pooling_2d`` (measurements in ``benchmarks/README.md``). :func:`install` replaces the CPU
-forward pass and the backward pass of the Chainer function nodes behind them,
-``Convolution2DFunction`` and ``MaxPoolingND``, with kernels that move less data
-(:mod:`course.kernels.convolution`, :mod:`course.kernels.pooling`: their docstrings say why they
-are faster). So every Chainer model on NumPy arrays gets them, the course's and yours alike, while
-the model itself stays plain Chainer (``L.Convolution2D``, ``F.max_pooling_2d``).
+``F.max_pooling_2d``, and most of a DCGAN step in convolutions, deconvolutions and batch
+normalisation (measurements in ``benchmarks/README.md``). :func:`install` replaces the NumPy code of
+the Chainer classes behind them, the CPU forward pass and the backward pass of
+``Convolution2DFunction``, ``Deconvolution2DFunction`` and ``MaxPoolingND``, and the forward pass
+and gradient of ``GeneralBatchNormalizationImpl``, with kernels that move less data
+(:mod:`course.kernels.convolution`, :mod:`course.kernels.deconvolution`,
+:mod:`course.kernels.batch_normalization`, :mod:`course.kernels.pooling`: their docstrings say why
+they are faster). So every Chainer model on NumPy arrays gets them, the course's and yours alike,
+while the model itself stays plain Chainer (``L.Convolution2D``, ``L.Deconvolution2D``,
+``L.BatchNormalization``, ``F.max_pooling_2d``).
 
-A kernel runs only where it reproduces Chainer's results: the convolution up to float rounding (the
-same products, summed in another order), the pooling bit for bit, forward, backward and double
-backward. Every other call (CuPy and ChainerX arrays, dilation, groups, other pooling windows, odd
-sizes, ``return_indices=True``, float16 convolutions, iDeep, ...) goes to Chainer's own code
-unchanged, and so does the backward pass of such a call.
+A kernel runs only where it reproduces Chainer's results: the convolution and the deconvolution up
+to float rounding (the same products, summed in another order), the batch normalisation and the
+pooling bit for bit, forward, backward and double backward. Every other call (CuPy and ChainerX
+arrays, dilation, groups, other pooling windows, odd sizes, ``return_indices=True``, float16,
+mixed dtypes, iDeep, ...) goes to Chainer's own code unchanged, and so does the backward pass of
+such a call.
 
 ``import course`` installs the kernels unless the environment variable ``COURSE_FAST_KERNELS`` is
 ``0`` (unset or any other value: installed). :func:`disabled` runs a block on Chainer's own code,
@@ -27,9 +32,11 @@ from typing import Callable, Iterator
 
 from chainer import function_node
 from chainer.functions.connection.convolution_2d import Convolution2DFunction
+from chainer.functions.connection.deconvolution_2d import Deconvolution2DFunction
+from chainer.functions.normalization.batch_normalization import GeneralBatchNormalizationImpl
 from chainer.functions.pooling.max_pooling_nd import MaxPoolingND
 
-from course.kernels import convolution, pooling
+from course.kernels import batch_normalization, convolution, deconvolution, pooling
 
 __all__ = ["ENVIRONMENT_VARIABLE", "disabled", "install", "install_unless_disabled", "installed",
            "uninstall", "used_fast_path"]
@@ -37,20 +44,22 @@ __all__ = ["ENVIRONMENT_VARIABLE", "disabled", "install", "install_unless_disabl
 ENVIRONMENT_VARIABLE = "COURSE_FAST_KERNELS"
 """Set to ``0``, ``import course`` leaves Chainer's methods untouched."""
 
-_KERNELS: dict[type, Callable[..., dict[str, Callable]]] = {
-    Convolution2DFunction: convolution.fast_methods,
-    MaxPoolingND: pooling.fast_methods,
+_KERNELS: dict[type, tuple[tuple[str, ...], Callable[..., dict[str, Callable]]]] = {
+    # the class, the names of the methods the kernel replaces, and the function that builds them
+    Convolution2DFunction: (("forward_cpu", "backward"), convolution.fast_methods),
+    Deconvolution2DFunction: (("forward_cpu", "backward"), deconvolution.fast_methods),
+    GeneralBatchNormalizationImpl: (("forward", "backward"), batch_normalization.fast_methods),
+    MaxPoolingND: (("forward_cpu", "backward"), pooling.fast_methods),
 }
-_METHODS = ("forward_cpu", "backward")
 _originals: dict[type, dict[str, Callable]] = {}  # what install() replaced; empty when not installed
 
 
 def install() -> None:
-    """Put the fast kernels beneath Chainer's convolution and max pooling (again: no change)."""
+    """Put the fast kernels beneath Chainer's functions (again: no change)."""
     if _originals:
         return
-    for cls, fast_methods in _KERNELS.items():
-        originals = {name: cls.__dict__[name] for name in _METHODS}
+    for cls, (names, fast_methods) in _KERNELS.items():
+        originals = {name: cls.__dict__[name] for name in names}
         for name, method in fast_methods(**originals).items():
             setattr(cls, name, method)
         _originals[cls] = originals
@@ -92,4 +101,4 @@ def used_fast_path(node: function_node.FunctionNode) -> bool:
 
     For example ``used_fast_path(y.creator)`` for ``y = F.max_pooling_2d(x, 2)``.
     """
-    return convolution.used_fast_path(node) or pooling.used_fast_path(node)
+    return any(module.used_fast_path(node) for module in (convolution, deconvolution, batch_normalization, pooling))

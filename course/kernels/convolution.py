@@ -7,8 +7,12 @@ transposed view, which slows down every elementwise function after it (ReLU and 
 
 The kernel here builds the im2col buffer once, as ``(C*kh*kw, N*H*W)``, so the forward pass, the
 gradient for ``W`` and the gradient for ``x`` are each one matrix product with no copy of the
-buffer, and its output is C-contiguous ``(N, C, H, W)``. The products are the ones Chainer
-computes, summed in another order, so results agree up to float rounding.
+buffer, and its output is C-contiguous ``(N, C, H, W)``. For the gradient for ``x``, Chainer's
+``col2im`` adds the product back into the image in rows of a few pixels (of ``ow``, seven for a
+14x14 image convolved with stride 2); :meth:`ConvolutionPlan.transposed` adds rows of ``ow * N``
+values instead. The products are the ones Chainer computes, summed in another order, so results
+agree up to float rounding. The deconvolution kernel (:mod:`course.kernels.deconvolution`) is built
+from the same pieces.
 
 :func:`fast_methods` builds the ``forward_cpu`` and ``backward`` that :func:`course.kernels.install`
 puts on ``Convolution2DFunction``. The forward pass takes the fast path for float32 and float64
@@ -30,32 +34,52 @@ from chainer.backends import intel64
 from chainer.functions.connection.convolution_2d import Convolution2DFunction
 from chainer.utils import conv
 
-__all__ = ["fast_methods", "used_fast_path"]
+__all__ = ["ConvolutionGradW", "ConvolutionGradX", "ConvolutionPlan", "convolution_and_windows", "fast_methods",
+           "used_fast_path"]
 
 _FAST_DTYPES = (numpy.float32, numpy.float64)  # float16 has no BLAS, and its rounding would differ
-_PLAN = "_course_plan"  # on a Convolution2DFunction node: its _Plan when the fast path ran
-_COL = "_course_col"  # and the forward pass's im2col buffer, kept for the gradient of W
+_PLAN = "_course_plan"  # on a Convolution2DFunction node: its ConvolutionPlan when the fast path ran
+_COL = "_course_col"  # and the forward pass's im2col buffer, kept for a gradient for W
 
 
-class _Plan:
-    """The shapes of one convolution: stride, padding, kernel, input and output sizes.
+class ConvolutionPlan:
+    """The shapes of one convolution: stride, padding, kernel, input and output sizes, and its buffers.
 
-    Also the im2col/col2im that use them, on a zero-padded copy of the input that is large enough
-    for every window (``cover_all=True`` windows may run past the padding, and read zeros there, as
+    :meth:`im2col` lays out every window of the input for the matrix products of the forward pass
+    and of the gradient for ``W``; :meth:`transposed` computes the gradient for ``x`` (which is also
+    a deconvolution's forward pass). Both work on a zero-padded image that is large enough for every
+    window (``cover_all=True`` windows may run past the padding, and read zeros there, as
     ``chainer.utils.conv.im2col_cpu`` does).
+
+    Chainer's ``col2im`` adds each kernel pixel's ``(N, C, oh, ow)`` block back into the padded
+    image: strided rows of ``ow`` pixels, so NumPy runs one short loop per row (seven pixels for a
+    14x14 image convolved with stride 2). :meth:`transposed` puts the batch
+    last instead, and splits the padded image into its ``sy * sx`` phases (the pixels ``(py + sy *
+    Y, px + sx * X)`` of one offset ``(py, px)``, each a contiguous ``(C, gh, gw, N)`` grid). Kernel
+    pixel ``(i, j)`` of every window falls into phase ``(i % sy, j % sx)``, shifted by ``(i // sy, j
+    // sx)`` there, and each row of its block is one contiguous run of ``ow * N`` values.
     """
 
-    def __init__(self, node: Convolution2DFunction, x_shape: tuple[int, ...], w_shape: tuple[int, ...]):
-        self.stride = node.sy, node.sx
-        self.pad = node.ph, node.pw
-        self.cover_all = node.cover_all
+    def __init__(self, stride: tuple[int, int], pad: tuple[int, int], cover_all: bool,
+                 x_shape: tuple[int, ...], w_shape: tuple[int, ...]):
+        self.stride, self.pad, self.cover_all = tuple(stride), tuple(pad), cover_all
         self.x_shape = tuple(x_shape)
         self.kh, self.kw = w_shape[2:]
+        sy, sx = self.stride
+        ph, pw = self.pad
         _, _, h, w = x_shape
-        self.oh = conv.get_conv_outsize(h, self.kh, node.sy, node.ph, cover_all=node.cover_all)
-        self.ow = conv.get_conv_outsize(w, self.kw, node.sx, node.pw, cover_all=node.cover_all)
-        self.padded_size = (max(h + 2 * node.ph, node.sy * (self.oh - 1) + self.kh),
-                            max(w + 2 * node.pw, node.sx * (self.ow - 1) + self.kw))
+        self.oh = conv.get_conv_outsize(h, self.kh, sy, ph, cover_all=cover_all)
+        self.ow = conv.get_conv_outsize(w, self.kw, sx, pw, cover_all=cover_all)
+        self.padded_size = (max(h + 2 * ph, sy * (self.oh - 1) + self.kh),
+                            max(w + 2 * pw, sx * (self.ow - 1) + self.kw))
+        self.grid = (-(-self.padded_size[0] // sy), -(-self.padded_size[1] // sx))  # one phase's size
+        # Each kernel pixel's phase and shift in it, in Chainer's order (row by row).
+        self.taps = [(i % sy, j % sx, i // sy, j // sx) for i in range(self.kh) for j in range(self.kw)]
+
+    @classmethod
+    def of(cls, node: Convolution2DFunction, x_shape: tuple[int, ...], w_shape: tuple[int, ...]) -> "ConvolutionPlan":
+        """The plan of a ``Convolution2DFunction`` node's convolution of ``x_shape`` with ``w_shape``."""
+        return cls((node.sy, node.sx), (node.ph, node.pw), node.cover_all, x_shape, w_shape)
 
     def _windows(self, i: int, j: int) -> tuple[slice, slice]:
         """Where kernel pixel ``(i, j)`` of every window lies in the padded image."""
@@ -74,16 +98,41 @@ class _Plan:
                 col[:, i, j] = padded[(slice(None), slice(None)) + self._windows(i, j)]
         return col.reshape(c * self.kh * self.kw, n * self.oh * self.ow)
 
-    def col2im(self, col: numpy.ndarray) -> numpy.ndarray:
-        """The adjoint of :meth:`im2col`: add each window pixel back where it came from; ``(N, C, H, W)``."""
-        n, c, h, w = self.x_shape
+    def transposed(self, W: numpy.ndarray, gy: numpy.ndarray) -> numpy.ndarray:
+        """``col2im(W^T gy)``, ``(N, C, H, W)``: the gradient for ``x`` of this convolution for output gradient ``gy``.
+
+        ``W`` is ``(O, C, kh, kw)`` and ``gy`` ``(N, O, oh, ow)``. Each input pixel adds up the
+        window pixels it was in, starting from zero, in the order of ``chainer.utils.conv.col2im_cpu``.
+        """
+        n, c, _, _ = self.x_shape
+        o = W.shape[0]
+        sy, sx = self.stride
+        rows = c * self.kh * self.kw
+        if rows < o:  # fewer window rows than output channels: moving the batch last is cheaper on gcol
+            gcol = W.reshape(o, -1).T.dot(self.channels_first(gy)).reshape(rows, n, self.oh * self.ow)
+            gcol = numpy.ascontiguousarray(gcol.transpose(0, 2, 1))
+        else:
+            gcol = W.reshape(o, -1).T.dot(numpy.ascontiguousarray(gy.transpose(1, 2, 3, 0)).reshape(o, -1))
+        gcol = gcol.astype(gy.dtype, copy=False).reshape(c, self.kh * self.kw, self.oh, self.ow, n)
+        phases = numpy.zeros((sy, sx, c) + self.grid + (n,), dtype=gcol.dtype)
+        for tap, (py, px, di, dj) in enumerate(self.taps):
+            phases[py, px, :, di:di + self.oh, dj:dj + self.ow] += gcol[:, tap]
+        return self._interleave(phases)
+
+    def _interleave(self, phases: numpy.ndarray) -> numpy.ndarray:
+        """The padded image's phases ``(sy, sx, C, gh, gw, N)`` put back together, unpadded: ``(N, C, H, W)``."""
+        _, _, h, w = self.x_shape
+        sy, sx = self.stride
         ph, pw = self.pad
-        col = col.reshape(c, self.kh, self.kw, n, self.oh, self.ow)
-        padded = numpy.zeros((c, n) + self.padded_size, dtype=col.dtype)
-        for i in range(self.kh):  # the same order of additions as chainer.utils.conv.col2im_cpu
-            for j in range(self.kw):
-                padded[(slice(None), slice(None)) + self._windows(i, j)] += col[:, i, j]
-        return numpy.ascontiguousarray(padded[:, :, ph:ph + h, pw:pw + w].transpose(1, 0, 2, 3))
+        image = numpy.empty(self.x_shape, dtype=phases.dtype)
+        for py in range(sy):
+            for px in range(sx):
+                top, left = (py - ph) % sy, (px - pw) % sx  # the first image row and column in this phase
+                grid_top, grid_left = (top + ph) // sy, (left + pw) // sx
+                rows, cols = len(range(top, h, sy)), len(range(left, w, sx))
+                image[:, :, top::sy, left::sx] = phases[py, px, :, grid_top:grid_top + rows,
+                                                        grid_left:grid_left + cols].transpose(3, 0, 1, 2)
+        return image
 
     @staticmethod
     def channels_first(gy: numpy.ndarray) -> numpy.ndarray:
@@ -91,7 +140,7 @@ class _Plan:
         return numpy.ascontiguousarray(gy.transpose(1, 0, 2, 3)).reshape(gy.shape[1], -1)
 
 
-def _fast_plan(node: Convolution2DFunction, inputs: tuple[numpy.ndarray, ...]) -> _Plan | None:
+def _fast_plan(node: Convolution2DFunction, inputs: tuple[numpy.ndarray, ...]) -> ConvolutionPlan | None:
     """The plan of the fast path for this forward pass, or None where Chainer's own code must run."""
     x, W = inputs[:2]
     if (node.groups != 1 or node.dy != 1 or node.dx != 1 or node.cudnn_fast
@@ -101,18 +150,19 @@ def _fast_plan(node: Convolution2DFunction, inputs: tuple[numpy.ndarray, ...]) -
             or x.dtype != W.dtype or x.dtype not in _FAST_DTYPES
             or (intel64.should_use_ideep(">=auto") and intel64.inputs_all_ready(inputs))):
         return None
-    plan = _Plan(node, x.shape, W.shape)
+    plan = ConvolutionPlan.of(node, x.shape, W.shape)
     return plan if plan.oh > 0 and plan.ow > 0 else None
 
 
-def _forward(node: Convolution2DFunction, plan: _Plan, inputs: tuple[numpy.ndarray, ...]) -> tuple[numpy.ndarray]:
+def _forward(node: Convolution2DFunction, plan: ConvolutionPlan,
+             inputs: tuple[numpy.ndarray, ...]) -> tuple[numpy.ndarray]:
     """``y = W * x + b``: one matrix product with the im2col buffer, written out as ``(N, O, oh, ow)``."""
     node.retain_inputs((0, 1))
     x, W = inputs[:2]
     o = W.shape[0]
     col = plan.im2col(x)
     setattr(node, _PLAN, plan)
-    setattr(node, _COL, col if chainer.config.enable_backprop else None)
+    setattr(node, _COL, col)  # without backprop the node, and with it the buffer, is dropped right away
     y = W.reshape(o, -1).dot(col).reshape(o, x.shape[0], plan.oh, plan.ow)  # no copy of col
     out = numpy.empty((x.shape[0], o, plan.oh, plan.ow), dtype=x.dtype)
     if len(inputs) == 3:  # add the bias while transposing to (N, O, oh, ow)
@@ -122,16 +172,16 @@ def _forward(node: Convolution2DFunction, plan: _Plan, inputs: tuple[numpy.ndarr
     return out,
 
 
-def _backward(node: Convolution2DFunction, plan: _Plan, indexes: tuple[int, ...],
+def _backward(node: Convolution2DFunction, plan: ConvolutionPlan, indexes: tuple[int, ...],
               grad_outputs: tuple[chainer.Variable, ...]) -> list[chainer.Variable]:
     """The gradients for ``x``, ``W`` and ``b`` that ``indexes`` asks for, on the fast kernels."""
     x, W = node.get_retained_inputs()
     gy, = grad_outputs
     grads = []
     if 0 in indexes:
-        grads.append(_Convolution2DGradX(plan).apply((W, gy))[0])
+        grads.append(ConvolutionGradX(plan).apply((W, gy))[0])
     if 1 in indexes:
-        grads.append(_Convolution2DGradW(plan, W.shape, getattr(node, _COL)).apply((x, gy))[0])
+        grads.append(ConvolutionGradW(plan, W.shape, getattr(node, _COL)).apply((x, gy))[0])
     setattr(node, _COL, None)  # handed over (another backward pass rebuilds it)
     if 2 in indexes:
         grads.append(chainer.functions.sum(gy, axis=(0, 2, 3)))  # as Chainer does
@@ -167,10 +217,22 @@ def used_fast_path(node: function_node.FunctionNode) -> bool:
     return _PLAN in node.__dict__
 
 
-class _Convolution2DGradW(function_node.FunctionNode):
+def convolution_and_windows(x: chainer.Variable, W: chainer.Variable, plan: ConvolutionPlan,
+                            ) -> tuple[chainer.Variable, numpy.ndarray | None]:
+    """``F.convolution_2d(x, W)`` with ``plan``'s stride, padding and ``cover_all``, and the im2col buffer of ``x``.
+
+    The buffer is the forward pass's (None where Chainer's code ran), for a gradient that needs the
+    same windows of ``x`` (a deconvolution's gradient for ``W``).
+    """
+    node = Convolution2DFunction(stride=plan.stride, pad=plan.pad, cover_all=plan.cover_all)
+    y, = node.apply((x, W))
+    return y, node.__dict__.get(_COL)
+
+
+class ConvolutionGradW(function_node.FunctionNode):
     """``gW`` from ``(x, gy)``: one matrix product with the forward pass's im2col buffer."""
 
-    def __init__(self, plan: _Plan, w_shape: tuple[int, ...], col: numpy.ndarray | None):
+    def __init__(self, plan: ConvolutionPlan, w_shape: tuple[int, ...], col: numpy.ndarray | None):
         super().__init__()
         self.plan, self.w_shape, self.col = plan, w_shape, col
 
@@ -196,19 +258,17 @@ class _Convolution2DGradW(function_node.FunctionNode):
         return grads
 
 
-class _Convolution2DGradX(function_node.FunctionNode):
-    """``gx`` from ``(W, gy)``: one matrix product, then col2im."""
+class ConvolutionGradX(function_node.FunctionNode):
+    """``gx`` from ``(W, gy)``: one matrix product, then the additions of :meth:`ConvolutionPlan.transposed`."""
 
-    def __init__(self, plan: _Plan):
+    def __init__(self, plan: ConvolutionPlan):
         super().__init__()
         self.plan = plan
 
     def forward_cpu(self, inputs):
         self.retain_inputs((0, 1))
         W, gy = inputs
-        o = W.shape[0]
-        gcol = W.reshape(o, -1).T.dot(self.plan.channels_first(gy))  # (C*kh*kw, N*oh*ow)
-        return self.plan.col2im(gcol).astype(gy.dtype, copy=False),
+        return self.plan.transposed(W, gy),
 
     def backward(self, indexes, grad_outputs):
         W, gy = self.get_retained_inputs()
@@ -216,7 +276,7 @@ class _Convolution2DGradX(function_node.FunctionNode):
         plan = self.plan
         grads = []
         if 0 in indexes:
-            grads.append(_Convolution2DGradW(plan, W.shape, None).apply((ggx, gy))[0])
+            grads.append(ConvolutionGradW(plan, W.shape, None).apply((ggx, gy))[0])
         if 1 in indexes:
             grads.append(chainer.functions.convolution_2d(
                 ggx, W, stride=plan.stride, pad=plan.pad, cover_all=plan.cover_all))
