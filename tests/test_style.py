@@ -462,3 +462,21 @@ def test_download_without_the_internet_is_a_clear_cli_error(tmp_data_dir, monkey
     monkeypatch.setattr(flickr, "FLICKR_CSV_URLS", ("http://127.0.0.1:9/flickr_style.csv.gz",))
     assert main(["download", "style"]) == 2
     assert "offline" in capsys.readouterr().err
+
+
+def test_value_histograms_draw_one_histogram_and_one_mean_line_per_set():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course.viz import plot_value_histograms
+
+    rng = numpy.random.default_rng(0)
+    figure = plot_value_histograms({"raw": rng.uniform(0, 1, (5, 3, 4, 4)), "centred": rng.uniform(-0.5, 0.5, 80)},
+                                   bins=10)
+    ax = figure.axes[0]
+    assert len(ax.patches) == 20  # 10 bars per set
+    assert [text.get_text().split(" (")[0] for text in ax.get_legend().get_texts()] == ["raw", "centred"]
+    assert len(ax.lines) == 3  # each set's mean, and zero
+    plt.close(figure)

@@ -1,5 +1,7 @@
-"""Lesson 2 (MNIST) exercise checkers: an accuracy function, the most confused pair, a layer's parameters."""
+"""Lesson 2 (MNIST) exercise checkers: an accuracy function, the most confused pair, a layer's parameters, SGD's rate."""
 from __future__ import annotations
+
+import math
 
 import numpy
 
@@ -122,3 +124,76 @@ def check_conv1_parameters(answer) -> None:
         raise Wrong("that is the whole network; count only conv1")
     raise Wrong(f"conv1 has {out_channels} filters; each has a {kh}x{kw} weight per input channel "
                 f"({in_channels} here) plus one bias. Multiply, then add the biases")
+
+
+SGD_MARGIN = 0.02
+"""How far below Adam's validation accuracy SGD may end and still count as having caught up."""
+
+
+def _train_mlp(optimizer, sizes, data) -> float:
+    """The validation accuracy of the lesson's MLP after ``sizes.mlp_epochs`` epochs with ``optimizer`` (None: Adam)."""
+    import tempfile
+
+    from course.models import MLP
+    from course.seed import set_seed
+    from course.training import train_classifier
+
+    with keep_numpy_random_state(), tempfile.TemporaryDirectory() as out:
+        set_seed(0)
+        model = MLP()
+        history = train_classifier(model, data.train, data.validation, epochs=sizes.mlp_epochs,
+                                   batch_size=sizes.batch_size, optimizer=optimizer, out=out, progress=False,
+                                   live_plot=False)
+    return history.last("validation/main/accuracy")
+
+
+def _lesson_setup():
+    """The active profile's MNIST sizes and the lesson's digits (train, validation, test)."""
+    from course.tasks import sizes
+    from course.tasks.mnist import load_data
+
+    size = sizes("mnist")
+    return size, load_data(size, verbose=False)
+
+
+_ADAM: dict[tuple, float] = {}
+
+
+def _adam_accuracy(sizes, data) -> float:
+    """What Adam reaches, kept for the process: the check is often run several times with different rates."""
+    key = (sizes, data.source, len(data.train[1]))
+    if key not in _ADAM:
+        _ADAM[key] = _train_mlp(None, sizes, data)
+    return _ADAM[key]
+
+
+@checker("a learning rate at which SGD catches up with Adam")
+def check_sgd_learning_rate(lr) -> None:
+    """``lr``: a rate at which plain SGD brings the lesson's MLP within :data:`SGD_MARGIN` of Adam's validation accuracy.
+
+    The check trains the lesson's MLP twice, from the same start and on the same batches, for the
+    profile's ``mlp_epochs``: once with ``chainer.optimizers.SGD(lr=lr)`` and once with Adam, and
+    compares their accuracies on the validation digits.
+    """
+    import chainer
+
+    if lr is None:
+        raise Wrong("try some learning rates for SGD first, then answer with the one that worked best")
+    rate = as_number(lr, f"answer with one number, the learning rate, not {lr!r}")
+    if not (math.isfinite(rate) and rate > 0):
+        raise Wrong(f"a learning rate is a positive number, not {rate:g}")
+    sizes, data = _lesson_setup()
+    try:
+        sgd = _train_mlp(chainer.optimizers.SGD(lr=rate), sizes, data)
+    except FloatingPointError:
+        raise Wrong(f"at lr={rate:g} the loss blew up to NaN during training: the steps are far too large") from None
+    adam = _adam_accuracy(sizes, data)
+    measured = f"after {sizes.mlp_epochs} epochs SGD(lr={rate:g}) reached {sgd:.1%} on the validation digits"
+    if sgd >= adam - SGD_MARGIN:
+        print(f"  {measured}, Adam {adam:.1%}")
+        return
+    if rate <= 0.01:
+        raise Wrong(f"{measured}, Adam {adam:.1%}. At this rate SGD's steps are Chainer's default size or smaller; "
+                    "try rates many times larger")
+    raise Wrong(f"{measured}, {adam - sgd:.1%} below Adam's {adam:.1%}, more than {SGD_MARGIN:.0%}. Look at its "
+                "curves: does the loss fall slowly (the steps are too small) or jump about (too large)?")

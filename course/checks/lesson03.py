@@ -1,4 +1,4 @@
-"""Lesson 3 (image styles) exercise checkers: a noir look, the mean image, counting crops, per-style accuracy."""
+"""Lesson 3 (image styles) checkers: a noir look, training without the mean image, counting crops, per-style accuracy."""
 from __future__ import annotations
 
 import numpy
@@ -65,44 +65,67 @@ def check_noir(look) -> None:
                     f"0.5 + 2 * (grey - 0.5), then clip")
 
 
-@checker("the mean image")
-def check_mean_image(answer, train_images, test_images=None) -> None:
-    """``answer`` must be the pixel-by-pixel mean of ``train_images`` (N, C, H, W): shape (C, H, W)."""
-    train_images = numpy.asarray(train_images)
-    expected = train_images.mean(axis=0, dtype=numpy.float64)
-    if answer is None or answer is Ellipsis:
-        raise Wrong("replace the placeholder with your mean image")
-    try:
-        answer = numpy.asarray(answer, dtype=numpy.float64)
-    except (TypeError, ValueError):
-        raise Wrong(f"answer with an array, not {type(answer).__name__}") from None
-    c, h, w = expected.shape
-    if answer.ndim == 0:
-        raise Wrong("that is one number for the whole set; the mean image keeps one value per channel and pixel: "
-                    "average over the images only, axis=0")
-    if answer.shape == (c,):
-        raise Wrong("that is one number per colour channel; the mean image keeps every pixel: average over the "
-                    "images only, axis=0")
-    if answer.shape == (h, w, c) and c != h:
-        raise Wrong(f"shape {answer.shape} is height x width x channels; keep the images' layout, "
-                    f"channels first: {expected.shape}")
-    if answer.shape != expected.shape:
-        raise Wrong(f"shape {answer.shape}, but the mean image has one value per channel and pixel, "
-                    f"{expected.shape}: average over axis=0 (the images) only")
-    if numpy.allclose(answer, expected, atol=1e-3):
-        return
-    if test_images is not None:
-        both = numpy.concatenate([train_images, numpy.asarray(test_images)]).mean(axis=0, dtype=numpy.float64)
-        if numpy.allclose(answer, both, atol=1e-3):
-            raise Wrong("that averages the held-out images too; compute it on the training images only, or the "
-                        "held-out images are no longer unseen")
-    if numpy.allclose(answer * 255, expected, atol=0.01) or numpy.allclose(answer / 255, expected, atol=0.01):
-        raise Wrong("the values are off by a factor of 255; keep the images' own 0-255 scale")
-    if numpy.allclose(answer, train_images[0], atol=1e-3):
-        raise Wrong("that is the first training image; average all of them (axis=0)")
-    if numpy.abs(answer - expected).max() <= 1:
-        raise Wrong("close, but rounded to whole numbers; keep the mean as floats, e.g. images.mean(axis=0)")
-    raise Wrong("the values differ from the mean of the training images; average over axis=0, as floats")
+MEAN_EXPERIMENT_EPOCHS = 3
+"""The fewest epochs the runs of the mean-image experiment must have."""
+SAME_LOSS = 0.02
+"""Two training losses closer than this count as the same."""
+
+
+def _log(history, name: str) -> list[dict]:
+    log = getattr(history, "log", history)
+    if not isinstance(log, list) or not all(isinstance(entry, dict) and "main/loss" in entry for entry in log):
+        raise Wrong(f"{name} must be what course.train_classifier returned (a History), not {type(history).__name__}")
+    return log
+
+
+@checker("training without the mean image")
+def check_mean_experiment(model, history, lesson_history, answer) -> None:
+    """``model``/``history``: the lesson's NIN built with a mean image of zeros and trained like the lesson's
+    (``lesson_history``); ``answer``: which run had the lower training loss at the last epoch both reached.
+
+    ``answer`` is ``"with"`` (the lesson's run, mean subtracted), ``"without"`` (``model``'s) or
+    ``"same"`` (within :data:`SAME_LOSS`). The runs must have the same steps per epoch and
+    ``model``'s at least :data:`MEAN_EXPERIMENT_EPOCHS` epochs.
+    """
+    from course.models import NIN
+    from course.models.saving import model_config
+    from course.tasks.style import build_nin
+
+    if model is None or history is None:
+        raise Wrong("build the lesson's network with a mean image of zeros, train it, and pass the model and the "
+                    "history train_classifier returned")
+    if not isinstance(model, NIN):
+        raise Wrong(f"pass the NIN you trained, not a {type(model).__name__}")
+    subtracted = float(numpy.abs(model.input.mean).max())
+    if subtracted > 0:
+        raise Wrong("its input layer still subtracts a mean image (it is not zero everywhere): build it with "
+                    "mean=numpy.zeros_like(mean)")
+    config, lesson_config = model_config(model)["arguments"], model_config(build_nin())["arguments"]
+    if {k: v for k, v in config.items() if k != "mean"} != {k: v for k, v in lesson_config.items() if k != "mean"}:
+        raise Wrong("that is not the lesson's network (its sizes differ): build it with build_nin(mean=...), so "
+                    "the mean image is the only difference")
+    log, lesson_log = _log(history, "history"), _log(lesson_history, "the lesson's history")
+    if log is lesson_log or log == lesson_log:
+        raise Wrong("the two histories are the same run: pass your run's history and the lesson's")
+    epochs = len(log)
+    if epochs < MEAN_EXPERIMENT_EPOCHS:
+        raise Wrong(f"your run has {epochs} epoch(s); train for at least {MEAN_EXPERIMENT_EPOCHS}, so there is "
+                    "something to compare")
+    if len(lesson_log) < epochs:
+        raise Wrong(f"the lesson's run has {len(lesson_log)} epochs and yours {epochs}; compare them at the same "
+                    f"epoch: train yours for at most {len(lesson_log)}")
+    mine, theirs = log[epochs - 1], lesson_log[epochs - 1]
+    if mine.get("iteration") != theirs.get("iteration"):
+        raise Wrong(f"by epoch {epochs} your run took {mine.get('iteration')} steps and the lesson's "
+                    f"{theirs.get('iteration')}: train on the same images with the same batch size")
+    if not isinstance(answer, str) or answer.strip().lower() not in ("with", "without", "same"):
+        raise Wrong('answer "with" (the lesson\'s run had the lower training loss), "without" (yours had) or '
+                    '"same"')
+    without, with_mean = mine["main/loss"], theirs["main/loss"]
+    measured = "same" if abs(without - with_mean) < SAME_LOSS else ("with" if with_mean < without else "without")
+    if answer.strip().lower() != measured:
+        raise Wrong(f"that is not what your two runs measured: read main/loss of both histories at epoch {epochs}")
+    print(f"  training loss at epoch {epochs}: with the mean image {with_mean:.3f}, without {without:.3f}")
 
 
 @checker("crops of one image")

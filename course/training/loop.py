@@ -188,12 +188,13 @@ def train_classifier(
     seed: int = 0,
     device: chainer.backend.Device | str | None = None,
     augment: Callable[[numpy.ndarray], numpy.ndarray] | None = None,
+    optimizer: chainer.Optimizer | None = None,
     snapshot_every: int = 500,
     progress: bool = True,
     live_plot: bool | None = None,
     title: str = "",
 ) -> History:
-    """Train ``predictor`` (images -> class scores) with softmax cross-entropy and Adam.
+    """Train ``predictor`` (images -> class scores) with softmax cross-entropy and Adam (or ``optimizer``).
 
     This is Chainer's own recipe, wired once: ``L.Classifier`` around the predictor, a
     ``SerialIterator`` over ``train``, an updater, a ``Trainer`` with an ``Evaluator`` on
@@ -204,14 +205,18 @@ def train_classifier(
     ``device`` (default :func:`course.get_device`), saved to ``out/model.npz``, and left on that device.
     Same ``seed``, same data, same device: same weights, also across a kill and resume. Layers draw
     their initial weights when they are built, so call :func:`course.set_seed` before building
-    ``predictor`` too.
+    ``predictor`` too. ``optimizer``, when given, is a Chainer optimizer not set up yet (e.g.
+    ``chainer.optimizers.SGD(lr=0.01)``) that replaces ``Adam(alpha=lr)``.
     """
     check_training_set(train, batch_size)
+    if optimizer is not None and optimizer.target is not None:
+        raise ValueError("the optimizer is set up on a model already; pass a new one, e.g. chainer.optimizers.SGD()")
     device = get_device(device)
     set_seed(seed)
     model = L.Classifier(predictor)
     model.to_device(device)
-    optimizer = chainer.optimizers.Adam(alpha=lr)
+    if optimizer is None:
+        optimizer = chainer.optimizers.Adam(alpha=lr)
     optimizer.setup(model)
     evaluator = None
     if validation is not None:
