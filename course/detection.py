@@ -9,9 +9,12 @@ cascade (:class:`SkimageCascadeDetector`) and the ``animeface`` package (:class:
 Every detector is called on an image (H, W) or (H, W, 3) and returns :class:`Detections`.
 
 To measure them, :func:`evaluate_detector` matches their boxes to the known faces of
-:class:`course.data.faces.Scene` images (precision, recall of upright and tilted faces, time per
-image), and :func:`sweep_thresholds` traces the CNN's precision-recall curve. :func:`mine_windows`
-collects training windows from scenes of training faces.
+:class:`course.data.faces.Scene` images: precision, recall of upright and tilted faces, time per
+image, and per scene the counts behind them, so every figure comes with a bootstrap interval over
+scenes (:meth:`DetectionScore.interval`, :func:`difference_interval`, :func:`detection_table`).
+:class:`ScoredScenes` scores a CNN's windows once and then tries any threshold (its precision-recall
+curve); :func:`choose_setting` picks the setting that finds the most faces at a given precision,
+on validation scenes (:func:`recall_at`: how many that is). :func:`mine_windows` collects training windows from scenes of training faces.
 
 Boxes are float arrays (K, 4) of pixel corners ``(x0, y0, x1, y1)``, with ``x1 = x0 + width``.
 """
@@ -21,14 +24,14 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy
 
 from course.data.faces import Scene
 from course.files import DataError
 from course.images import as_uint8, resize, to_grey
-from course.metrics import box_iou
+from course.metrics import Interval, bootstrap_interval, box_iou
 
 SEED_SCALES = ((48, 16), (72, 24), (144, 48))
 SEED_WIDTH = 512
@@ -78,6 +81,15 @@ def sliding_windows(width: int, height: int, size: int, stride: int) -> numpy.nd
 def count_windows(width: int, height: int, scales: Sequence[tuple[int, int]] = SEED_SCALES) -> int:
     """How many windows :func:`sliding_windows` cuts from a ``width`` x ``height`` image over all ``scales``."""
     return sum(len(sliding_windows(width, height, size, stride)) for size, stride in scales)
+
+
+def best_window_iou(boxes: numpy.ndarray, width: int, height: int,
+                    scales: Sequence[tuple[int, int]] = SEED_SCALES) -> numpy.ndarray:
+    """For each of ``boxes`` (K, 4), the highest IoU any window of ``scales`` in a ``width`` x ``height`` image
+    has with it: how well the window grid can frame that box at best (an image no wider than 512 px)."""
+    windows = numpy.concatenate([sliding_windows(width, height, size, stride) for size, stride in scales])
+    boxes = numpy.asarray(boxes, numpy.float64).reshape(-1, 4)
+    return box_iou(boxes, windows).max(axis=1) if len(windows) else numpy.zeros(len(boxes))
 
 
 def crop_windows(image: numpy.ndarray, boxes: numpy.ndarray, out_size: int) -> numpy.ndarray:
@@ -161,17 +173,20 @@ class CNNDetector:
         probabilities = self.model.face_probability(windows, batch_size=self.batch_size, device=self.device)
         return boxes / factor, probabilities
 
-    def select(self, boxes: numpy.ndarray, probabilities: numpy.ndarray, threshold: float | None = None) -> Detections:
+    def select(self, boxes: numpy.ndarray, probabilities: numpy.ndarray, threshold: float | None = None,
+               min_neighbors: int | None = None) -> Detections:
         """The seed's last step: keep windows with P(face) >= ``threshold`` (default: the detector's), then suppress.
 
-        Of the boxes kept, those with fewer than ``min_neighbors`` face windows around them are dropped.
+        Of the boxes kept, those with fewer than ``min_neighbors`` (default: the detector's) face
+        windows around them are dropped.
         """
         threshold = self.threshold if threshold is None else threshold
+        min_neighbors = self.min_neighbors if min_neighbors is None else min_neighbors
         faces = numpy.flatnonzero(probabilities >= threshold)
         kept = faces[non_max_suppression(boxes[faces], probabilities[faces], self.iou_threshold)]
-        if self.min_neighbors > 1 and len(kept):
+        if min_neighbors > 1 and len(kept):
             neighbours = (box_iou(boxes[kept], boxes[faces]) >= self.iou_threshold).sum(axis=1)
-            kept = kept[neighbours >= self.min_neighbors]
+            kept = kept[neighbours >= min_neighbors]
         return Detections(boxes[kept], probabilities[kept])
 
     def __call__(self, image: numpy.ndarray) -> Detections:
@@ -201,11 +216,12 @@ class CascadeDetector:
     """An OpenCV cascade (Haar or LBP XML), by default OpenCV's Haar frontal-face cascade.
 
     Pass the path of another cascade, e.g. ``lbpcascade_animeface.xml``, to detect anime faces as the
-    seed's baseline did. Scores are the number of neighbouring raw detections merged into each box.
+    seed's baseline did. Faces are searched from ``min_size`` to ``max_size`` pixels (None: as large as
+    the image). Scores are the number of neighbouring raw detections merged into each box.
     """
 
     def __init__(self, path: str | os.PathLike | None = None, *, scale_factor: float = 1.1, min_neighbors: int = 3,
-                 min_size: int = 24):
+                 min_size: int = 24, max_size: int | None = None):
         import cv2
 
         self.path = _existing(path or opencv_frontal_face_path(), "a cascade")
@@ -217,17 +233,22 @@ class CascadeDetector:
         if self.cascade.empty():
             raise DataError(f"{self.path} is not a cascade OpenCV can load (it must be an OpenCV cascade XML "
                             f"file, Haar or LBP); download it again or check you gave the right file.")
-        self.scale_factor, self.min_neighbors, self.min_size = scale_factor, min_neighbors, min_size
+        self.scale_factor, self.min_neighbors = scale_factor, min_neighbors
+        self.min_size, self.max_size = min_size, max_size
 
     def __call__(self, image: numpy.ndarray) -> Detections:
+        largest = (self.max_size, self.max_size) if self.max_size else (0, 0)  # (0, 0): OpenCV's "no limit"
         rectangles, neighbours = self.cascade.detectMultiScale2(
             as_uint8(_one_grey_image(image)), scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors,
-            minSize=(self.min_size, self.min_size))
+            minSize=(self.min_size, self.min_size), maxSize=largest)
         return Detections.from_xywh(rectangles, neighbours)
 
 
 class SkimageCascadeDetector:
-    """scikit-image's cascade (``skimage.feature.Cascade``), by default its LBP frontal-face cascade."""
+    """scikit-image's cascade (``skimage.feature.Cascade``), by default its LBP frontal-face cascade.
+
+    Faces are searched from ``min_size`` to ``max_size`` pixels.
+    """
 
     def __init__(self, path: str | os.PathLike | None = None, *, scale_factor: float = 1.2, step_ratio: float = 1.0,
                  min_size: int = 24, max_size: int = 512):
@@ -298,24 +319,143 @@ def match_detections(detections: Detections, true_boxes: numpy.ndarray,
     return found, right
 
 
+FIGURES = ("precision", "recall", "recall_upright", "recall_tilted")
+"""The figures a :class:`DetectionScore` gives with an interval: each a ratio of sums over scenes."""
+_PARTS = {  # figure -> (the counts summed above the line, the counts summed below it)
+    "precision": (("true_positives",), ("true_positives", "false_positives")),
+    "recall": (("upright_found", "tilted_found"), ("upright", "tilted")),
+    "recall_upright": (("upright_found",), ("upright",)),
+    "recall_tilted": (("tilted_found",), ("tilted",)),
+}
+
+
+def _ratio(above: numpy.ndarray, below: numpy.ndarray) -> float:
+    total = below.sum()
+    return float(above.sum() / total) if total else float("nan")
+
+
+@dataclass(frozen=True)
+class SceneCounts:
+    """What a detector got right and wrong in each scene: every array holds one whole number per scene.
+
+    A true positive is a detection matched to a face (IoU >= 0.5, :func:`match_detections`); every
+    other detection is a false positive, and ``on_nonfaces`` counts those that frame a pasted non-face
+    (IoU >= 0.5 with it). ``upright`` and ``tilted`` count the scene's faces of each kind, ``*_found``
+    those a detection matched.
+    """
+
+    true_positives: numpy.ndarray
+    false_positives: numpy.ndarray
+    on_nonfaces: numpy.ndarray
+    upright: numpy.ndarray
+    upright_found: numpy.ndarray
+    tilted: numpy.ndarray
+    tilted_found: numpy.ndarray
+
+    def __len__(self) -> int:
+        return len(self.true_positives)
+
+    def parts(self, figure: str) -> tuple[numpy.ndarray, numpy.ndarray]:
+        """Per scene, the two counts whose sums make ``figure`` (one of :data:`FIGURES`): above and below the line."""
+        if figure not in _PARTS:
+            raise ValueError(f"no figure named {figure!r}; the figures are {', '.join(FIGURES)}")
+        above, below = _PARTS[figure]
+        return (sum(getattr(self, name) for name in above).astype(numpy.float64),
+                sum(getattr(self, name) for name in below).astype(numpy.float64))
+
+
 @dataclass(frozen=True)
 class DetectionScore:
-    """How a detector did on a set of scenes. Precision is NaN when it detected nothing."""
+    """How a detector did on a set of scenes, from its :class:`SceneCounts`.
 
-    precision: float
-    recall: float
-    recall_upright: float
-    recall_tilted: float
-    true_positives: int
-    false_positives: int
-    missed: int
-    seconds_per_image: float
+    A figure is NaN when its denominator is 0 (precision when the detector found nothing).
+    """
+
+    counts: SceneCounts
+    seconds_per_image: float = 0.0
+
+    def figure(self, name: str) -> float:
+        """One of :data:`FIGURES` over all scenes, e.g. ``figure("recall_tilted")``."""
+        return _ratio(*self.counts.parts(name))
+
+    def interval(self, name: str, *, confidence: float = 0.95, seed: int = 0) -> Interval:
+        """The figure ``name`` with its bootstrap interval over scenes (:func:`course.metrics.bootstrap_interval`)."""
+        return bootstrap_interval(_ratio, self.counts.parts(name), confidence=confidence, seed=seed)
+
+    @property
+    def precision(self) -> float:
+        """The fraction of detections that are faces."""
+        return self.figure("precision")
+
+    @property
+    def recall(self) -> float:
+        """The fraction of faces found."""
+        return self.figure("recall")
+
+    @property
+    def recall_upright(self) -> float:
+        """The fraction of upright faces found."""
+        return self.figure("recall_upright")
+
+    @property
+    def recall_tilted(self) -> float:
+        """The fraction of tilted faces found."""
+        return self.figure("recall_tilted")
+
+    @property
+    def true_positives(self) -> int:
+        """Detections matched to a face, over all scenes."""
+        return int(self.counts.true_positives.sum())
+
+    @property
+    def false_positives(self) -> int:
+        """Detections matched to no face, over all scenes."""
+        return int(self.counts.false_positives.sum())
+
+    @property
+    def missed(self) -> int:
+        """Faces no detection matched, over all scenes."""
+        c = self.counts
+        return int((c.upright + c.tilted - c.upright_found - c.tilted_found).sum())
 
     def row(self, timed: bool = True) -> str:
         """One line for a table (with the time per image if ``timed``)."""
         line = (f"precision {self.precision:6.1%}  recall {self.recall:6.1%}  (upright {self.recall_upright:6.1%}, "
                 f"tilted {self.recall_tilted:6.1%})  false positives {self.false_positives:3d}")
         return f"{line}  {1000 * self.seconds_per_image:6.1f} ms/image" if timed else line
+
+
+def difference_interval(a: DetectionScore, b: DetectionScore, figure: str, *, confidence: float = 0.95,
+                        seed: int = 0) -> Interval:
+    """``figure`` of ``a`` minus that of ``b`` (two detectors on the same scenes), with its bootstrap interval.
+
+    Each resample draws scenes and keeps both detectors' counts of a scene together (a paired
+    comparison), so what a scene does to both (an easy photo, a hard face) cancels out. An interval
+    that holds 0 means the scenes cannot tell the two apart at this ``confidence``.
+    """
+    if len(a.counts) != len(b.counts):
+        raise ValueError(f"the scores come from {len(a.counts)} and {len(b.counts)} scenes; compare detectors on the "
+                         f"same scenes")
+
+    def statistic(a_above, a_below, b_above, b_below):
+        return _ratio(a_above, a_below) - _ratio(b_above, b_below)
+
+    return bootstrap_interval(statistic, (*a.counts.parts(figure), *b.counts.parts(figure)), confidence=confidence,
+                              seed=seed)
+
+
+def detection_table(scores: Mapping[str, DetectionScore], *, confidence: float = 0.95) -> str:
+    """A text table, one detector a row: precision and recall (upright, tilted), each with its bootstrap
+    interval over scenes, the false positives (in brackets: how many framed a pasted non-face), and the time."""
+    figures = ("precision", "recall_upright", "recall_tilted")
+    header = (f"{'detector':<24}" + "".join(f"{name.replace('_', ' '):<24}" for name in figures)
+              + f"{'false pos. (non-faces)':>23}{'ms/image':>10}")
+    lines = [header, f"{'':<24}" + f"{f'[{confidence:.0%} interval]':<24}" * 3, "-" * len(header)]
+    for name, score in scores.items():
+        cells = "".join(f"{str(score.interval(figure, confidence=confidence)):<24}" for figure in figures)
+        wrong = f"{score.false_positives} ({int(score.counts.on_nonfaces.sum())})"
+        lines.append(f"{name:<24}{cells}{wrong:>23}{1000 * score.seconds_per_image:10.1f}")
+    return "\n".join(lines)
 
 
 def evaluate_detector(detector: Detector, scenes: Sequence[Scene], *,
@@ -336,37 +476,81 @@ def evaluate_detector(detector: Detector, scenes: Sequence[Scene], *,
 
 def score_detections(results: Sequence[Detections], scenes: Sequence[Scene], *, iou_threshold: float = 0.5,
                      seconds: float = 0.0) -> DetectionScore:
-    """Precision and recall of ``results`` (one :class:`Detections` per scene) against the scenes' faces."""
-    found_all, tilted_all = [], []
-    right = wrong = 0
-    for scene, detections in zip(scenes, results, strict=True):
-        found, correct = match_detections(detections, scene.boxes, iou_threshold)
-        found_all.append(found)
-        tilted_all.append(scene.tilted)
-        right += int(correct.sum())
-        wrong += int((~correct).sum())
-    found, tilted = numpy.concatenate(found_all), numpy.concatenate(tilted_all)
+    """Precision and recall of ``results`` (one :class:`Detections` per scene) against the scenes' faces.
 
-    def fraction(mask):
-        return float(found[mask].mean()) if mask.any() else float("nan")
-
-    return DetectionScore(
-        precision=right / (right + wrong) if right + wrong else float("nan"),
-        recall=fraction(numpy.ones_like(found)), recall_upright=fraction(~tilted), recall_tilted=fraction(tilted),
-        true_positives=right, false_positives=wrong, missed=int((~found).sum()),
-        seconds_per_image=seconds / len(scenes),
-    )
-
-
-def sweep_thresholds(detector: CNNDetector, scenes: Sequence[Scene], thresholds: Sequence[float], *,
-                     iou_threshold: float = 0.5) -> list[DetectionScore]:
-    """The CNN detector's precision and recall at each of ``thresholds``: its precision-recall curve.
-
-    Each scene's windows are scored once; only the last step (:meth:`CNNDetector.select`) is redone.
+    ``seconds`` is the time all the scenes took; the score keeps the time per scene.
     """
-    scored = [detector.score_windows(scene.image) for scene in scenes]
-    return [score_detections([detector.select(*s, threshold) for s in scored], scenes, iou_threshold=iou_threshold)
-            for threshold in thresholds]
+    if not len(scenes):
+        raise ValueError("no scenes to score")
+    rows = []
+    for scene, detections in zip(scenes, results, strict=True):
+        found, right = match_detections(detections, scene.boxes, iou_threshold)
+        wrong = detections.boxes[~right]
+        on_nonfaces = 0
+        if len(wrong) and len(scene.nonface_boxes):
+            on_nonfaces = int((box_iou(wrong, scene.nonface_boxes).max(axis=1) >= iou_threshold).sum())
+        tilted = scene.tilted
+        rows.append((right.sum(), (~right).sum(), on_nonfaces, (~tilted).sum(), (found & ~tilted).sum(),
+                     tilted.sum(), (found & tilted).sum()))
+    columns = numpy.array(rows, numpy.int64).T
+    return DetectionScore(SceneCounts(*columns), seconds_per_image=seconds / len(scenes))
+
+
+class ScoredScenes:
+    """A CNN detector's P(face) for every window of ``scenes``, computed once (the slow part).
+
+    Any threshold and ``min_neighbors`` can then be tried in milliseconds (:meth:`evaluate`,
+    :meth:`sweep`), with no further pass of the CNN.
+    """
+
+    def __init__(self, detector: CNNDetector, scenes: Sequence[Scene], *, progress: bool = True, desc: str = ""):
+        from tqdm.auto import tqdm
+
+        if not len(scenes):
+            raise ValueError("no scenes to score")
+        self.detector, self.scenes = detector, list(scenes)
+        start = time.perf_counter()
+        bar = tqdm(self.scenes, desc=desc or "scoring windows", unit="scene", disable=not progress)
+        self.windows = [detector.score_windows(scene.image) for scene in bar]
+        self.seconds_per_image = (time.perf_counter() - start) / len(self.scenes)
+
+    def detections(self, threshold: float | None = None, min_neighbors: int | None = None) -> list[Detections]:
+        """Each scene's detections at ``threshold`` and ``min_neighbors`` (defaults: the detector's)."""
+        return [self.detector.select(boxes, p, threshold, min_neighbors) for boxes, p in self.windows]
+
+    def evaluate(self, threshold: float | None = None, min_neighbors: int | None = None, *,
+                 iou_threshold: float = 0.5) -> tuple[DetectionScore, list[Detections]]:
+        """What :func:`evaluate_detector` gives for the detector at these settings (timed: the scoring)."""
+        results = self.detections(threshold, min_neighbors)
+        score = score_detections(results, self.scenes, iou_threshold=iou_threshold,
+                                 seconds=self.seconds_per_image * len(self.scenes))
+        return score, results
+
+    def sweep(self, thresholds: Sequence[float], min_neighbors: Sequence[int] = (1,), *,
+              iou_threshold: float = 0.5) -> dict[tuple[int, float], DetectionScore]:
+        """The score at every (min_neighbors, threshold) pair; for one ``min_neighbors``, a precision-recall curve."""
+        return {(m, t): self.evaluate(t, m, iou_threshold=iou_threshold)[0] for m in min_neighbors for t in thresholds}
+
+
+def recall_at(sweep: Mapping[tuple[int, float], DetectionScore], precision: float) -> float:
+    """The highest recall of any setting in ``sweep`` whose precision is at least ``precision`` (0: none is)."""
+    return max((score.recall for score in sweep.values() if score.precision >= precision), default=0.0)
+
+
+def choose_setting(sweep: Mapping[tuple[int, float], DetectionScore], precision: float) -> tuple[int, float]:
+    """The (min_neighbors, threshold) of ``sweep`` that finds the most faces at a precision of at least ``precision``.
+
+    Among settings of equal recall the more precise wins, then the larger ``min_neighbors`` and
+    threshold. Use it on validation scenes (e.g. with the best cascade's validation precision as
+    ``precision``), never on the scenes you report. Raises ``ValueError`` when no setting is that precise.
+    """
+    reaching = [(score.recall, score.precision, setting) for setting, score in sweep.items()
+                if score.precision >= precision]  # NaN (nothing detected) never reaches
+    if not reaching:
+        best = max((s.precision for s in sweep.values() if not numpy.isnan(s.precision)), default=float("nan"))
+        raise ValueError(f"no setting reaches a precision of {precision:.1%} (the best reaches {best:.1%}); "
+                         f"try higher thresholds or more min_neighbors")
+    return max(reaching)[2]
 
 
 def mine_windows(detector: CNNDetector, scenes: Sequence[Scene], *, positive_iou: float = 0.6,

@@ -62,12 +62,13 @@ def split_digits(train: tuple[numpy.ndarray, numpy.ndarray], test: tuple[numpy.n
 
 
 def features_by_layer(model: MnistCNN, x: numpy.ndarray, layers: Sequence[str], *, batch_size: int = 500,
-                      device=None) -> dict[str, numpy.ndarray]:
+                      device=None, flat: bool = True) -> dict[str, numpy.ndarray]:
     """For each of ``layers``, one row of features per image of ``x``: the raw pixels or ``model``'s layer.
 
     Layer outputs (see :meth:`MnistCNN.activations`) are computed in test mode, batch by batch on
     ``device``, in one pass up to the deepest layer asked for, and flattened to ``(N, values)``
-    float32 on the CPU. ``"pixels"`` is the images themselves, flattened.
+    float32 on the CPU. ``"pixels"`` is the images themselves, flattened. ``flat=False`` keeps each
+    layer's own shape instead, e.g. ``(N, 32, 14, 14)`` for conv1's 32 maps, to look at.
     """
     unknown = [layer for layer in layers if layer not in FEATURE_LAYERS]
     if unknown or not layers:
@@ -77,7 +78,7 @@ def features_by_layer(model: MnistCNN, x: numpy.ndarray, layers: Sequence[str], 
         raise ValueError("x holds no images")
     features = {}
     if "pixels" in layers:
-        features["pixels"] = x.reshape(len(x), -1).astype(numpy.float32, copy=False)
+        features["pixels"] = (x.reshape(len(x), -1) if flat else x).astype(numpy.float32, copy=False)
     wanted = [layer for layer in MnistCNN.LAYERS if layer in layers]
     if wanted:
         device = get_device(device)
@@ -88,7 +89,8 @@ def features_by_layer(model: MnistCNN, x: numpy.ndarray, layers: Sequence[str], 
                 outputs = model.activations(device.send(x[start:start + batch_size]), last=wanted[-1])
                 for layer in wanted:
                     h = outputs[layer].array
-                    rows[layer].append(chainer.backend.CpuDevice().send(h).reshape(len(h), -1))
+                    h = chainer.backend.CpuDevice().send(h)
+                    rows[layer].append(h.reshape(len(h), -1) if flat else h)
         features.update((layer, numpy.concatenate(rows[layer])) for layer in wanted)
     return {layer: features[layer] for layer in layers}
 
@@ -99,7 +101,7 @@ class ForestScore:
 
     ``predicted`` and ``labels`` are the held-out predictions and true labels, ``classes`` the labels
     the forest knows (sorted), ``dimension`` the number of features per example and ``seconds`` the
-    time to fit and predict.
+    time to fit and predict. ``seed`` grew the forest.
     """
 
     layer: str
@@ -109,6 +111,12 @@ class ForestScore:
     classes: numpy.ndarray
     dimension: int
     seconds: float
+    seed: int = 0
+
+    @property
+    def right(self) -> numpy.ndarray:
+        """One entry per held-out example: 1.0 where the forest's answer is its label, 0.0 where not."""
+        return (self.predicted == self.labels).astype(numpy.float64)
 
     def confusion(self) -> numpy.ndarray:
         """``cm[i, j]``: how many held-out examples of ``classes[i]`` the forest called ``classes[j]``."""
@@ -148,7 +156,7 @@ def forest_score(train: tuple[numpy.ndarray, numpy.ndarray], test: tuple[numpy.n
                          f"{train[0].shape[1]} features per example")
     predicted = forest.predict(test_features)
     return ForestScore(layer, float((predicted == test_labels).mean()), predicted, test_labels,
-                       forest.classes_, train[0].shape[1], time.perf_counter() - start)
+                       forest.classes_, train[0].shape[1], time.perf_counter() - start, seed)
 
 
 def compare_layers(model: MnistCNN, train: tuple[numpy.ndarray, numpy.ndarray],
@@ -173,3 +181,31 @@ def compare_layers(model: MnistCNN, train: tuple[numpy.ndarray, numpy.ndarray],
 def accuracies(scores: Mapping[str, ForestScore]) -> dict[str, float]:
     """``{layer: accuracy}`` of :func:`compare_layers`' result."""
     return {layer: score.accuracy for layer, score in scores.items()}
+
+
+def forests_over_seeds(model: MnistCNN, train: tuple[numpy.ndarray, numpy.ndarray],
+                       test: tuple[numpy.ndarray, numpy.ndarray], layers: Sequence[str], *, seeds: Iterable[int],
+                       n_trees: int = 100, known: Mapping[str, ForestScore] | None = None, device=None,
+                       progress: bool = True) -> dict[str, list[ForestScore]]:
+    """The forests of :func:`compare_layers` grown once per seed: ``{layer: [ForestScore per seed]}``.
+
+    A random forest draws its trees at random (each from a bootstrap sample of the examples, each
+    split from a random subset of the features), so its accuracy moves from seed to seed; this
+    measures how far. ``known`` holds scores already computed (e.g. :func:`compare_layers`' result
+    for seed 0, with the same data and ``n_trees``): a layer's score there for the same seed is
+    reused, not fitted again.
+    """
+    from tqdm.auto import tqdm
+
+    seeds = [int(seed) for seed in seeds]
+    known = dict(known or {})
+    todo = [(layer, seed) for layer in layers for seed in seeds
+            if not (layer in known and known[layer].seed == seed)]
+    needed = sorted({layer for layer, _ in todo}, key=list(layers).index)
+    train_features = features_by_layer(model, train[0], needed, device=device) if needed else {}
+    test_features = features_by_layer(model, test[0], needed, device=device) if needed else {}
+    fitted = {}
+    for layer, seed in tqdm(todo, desc="random forests", unit="forest", disable=not progress):
+        fitted[layer, seed] = forest_score((train_features[layer], train[1]), (test_features[layer], test[1]),
+                                           layer=layer, n_trees=n_trees, seed=seed)
+    return {layer: [fitted.get((layer, seed)) or known[layer] for seed in seeds] for layer in layers}

@@ -7,8 +7,8 @@ reduced, not how opaque it is.
 :func:`reduce_colours` clusters every pixel's colour with ``cv2.kmeans`` (k-means++ start, at most
 50 iterations or until the centres move less than ``eps``) and paints each pixel with its cluster's
 centre. Two limits come with this simple recipe: distances are measured in RGB, which is not how
-people perceive colour differences, and a pixel's position plays no part, so a colour region need not
-be one connected patch.
+people perceive colour differences (:func:`colour_error` measures them in CIELAB, which is closer),
+and a pixel's position plays no part, so a colour region need not be one connected patch.
 """
 from __future__ import annotations
 
@@ -79,6 +79,22 @@ def count_colours(image: numpy.ndarray) -> int:
     return len(numpy.unique((rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]))
 
 
+def colour_error(original: numpy.ndarray, changed: numpy.ndarray) -> float:
+    """How different two uint8 RGB(A) images look: the mean CIELAB distance (CIE76 ΔE) between their pixels.
+
+    CIELAB is built so that equal distances look about equally different to people; a ΔE of about
+    2.3 is just noticeable side by side. Alpha is ignored. Uses scikit-image's ``rgb2lab`` and
+    ``deltaE_cie76``.
+    """
+    from skimage.color import deltaE_cie76, rgb2lab
+
+    original = _check_image(original, allow_grey=False)
+    changed = _check_image(changed, allow_grey=False)
+    if original.shape[:2] != changed.shape[:2]:
+        raise ValueError(f"the images must have the same size, not {original.shape[:2]} and {changed.shape[:2]}")
+    return float(deltaE_cie76(rgb2lab(original[..., :3]), rgb2lab(changed[..., :3])).mean())
+
+
 @dataclass(frozen=True)
 class ColourReduction:
     """The result of :func:`reduce_colours`.
@@ -122,20 +138,45 @@ def reduce_colours(image: numpy.ndarray, k: int, *, max_iter: int = 50, eps: flo
     """
     image = _check_image(image, allow_grey=False)
     height, width = image.shape[:2]
-    k = _check_k(k, height * width)
-    if max_iter < 1 or attempts < 1:
-        raise ValueError(f"max_iter and attempts must be at least 1, got {max_iter} and {attempts}")
     start = time.perf_counter()
-    pixels = image[..., :3].reshape(-1, 3).astype(numpy.float32)
-    criteria = (cv2.TERM_CRITERIA_MAX_ITER + cv2.TERM_CRITERIA_EPS, max_iter, eps)
-    cv2.setRNGSeed(seed)
-    compactness, labels, centres = cv2.kmeans(pixels, k, None, criteria, attempts, cv2.KMEANS_PP_CENTERS)
+    labels, centres, distortion = _kmeans(image[..., :3].reshape(-1, 3), k, max_iter=max_iter, eps=eps,
+                                          attempts=attempts, seed=seed)
     labels = labels.reshape(height, width)
     palette = numpy.clip(numpy.rint(centres), 0, 255).astype(numpy.uint8)
     reduced = image.copy()
     reduced[..., :3] = palette[labels]
     seconds = time.perf_counter() - start
-    return ColourReduction(reduced, centres, labels, float(compactness) / (height * width), seconds)
+    return ColourReduction(reduced, centres, labels, distortion, seconds)
+
+
+def _kmeans(points, k, *, max_iter: int, eps: float, attempts: int,
+            seed: int) -> tuple[numpy.ndarray, numpy.ndarray, float]:
+    """``cv2.kmeans`` of ``points`` (N, D), k-means++ start: labels (N,), centres (k, D), mean squared distance."""
+    points = numpy.asarray(points)
+    if points.ndim != 2 or not len(points) or points.dtype.kind not in "biuf":
+        raise ValueError(f"points must be numbers, one row per point (N, D), not {points.dtype} of shape "
+                         f"{points.shape}")
+    k = _check_k(k, len(points))
+    if max_iter < 1 or attempts < 1:
+        raise ValueError(f"max_iter and attempts must be at least 1, got {max_iter} and {attempts}")
+    criteria = (cv2.TERM_CRITERIA_MAX_ITER + cv2.TERM_CRITERIA_EPS, max_iter, eps)
+    cv2.setRNGSeed(seed)
+    compactness, labels, centres = cv2.kmeans(numpy.ascontiguousarray(points, dtype=numpy.float32), k, None,
+                                              criteria, attempts, cv2.KMEANS_PP_CENTERS)
+    return labels.ravel(), centres, float(compactness) / len(points)
+
+
+def cluster_colours(points, k: int, *, max_iter: int = 50, eps: float = 1e-3, attempts: int = 1,
+                    seed: int = 0) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """k-means of any colours, one per row of ``points`` (N, 3), in whatever space they are given.
+
+    Returns ``(labels, centres)``: each point's cluster (N,) and the ``k`` centres (k, 3), float32,
+    in the points' own space, so ``centres[labels]`` paints every point with its centre. The same
+    clustering as :func:`reduce_colours` (``cv2.kmeans``, k-means++ start, the same stopping rule
+    and ``seed``), but for points that are not uint8 RGB, e.g. the floats of a CIELAB image.
+    """
+    labels, centres, _ = _kmeans(points, k, max_iter=max_iter, eps=eps, attempts=attempts, seed=seed)
+    return labels, centres
 
 
 @dataclass(frozen=True)

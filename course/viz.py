@@ -107,12 +107,26 @@ def plot_histories(histories, title: str = ""):
         acc_ax.plot(epochs, [entry.get("validation/main/accuracy") for entry in log], marker="o",
                     color=line.get_color(), label=name)
     loss_ax.set(xlabel="epoch", ylabel="loss", title="loss (dashed: training)")
-    acc_ax.set(xlabel="epoch", ylabel="accuracy", title="held-out accuracy")
+    acc_ax.set(xlabel="epoch", ylabel="accuracy", title="validation accuracy")
     for ax in (loss_ax, acc_ax):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     if title:
         figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def plot_value_histograms(values, *, bins: int = 60, title: str = "", xlabel: str = "value"):
+    """One histogram per entry of ``values`` (name -> array of any shape), overlaid, each with its mean marked."""
+    figure, ax = plt.subplots(figsize=(6, 3))
+    for name, array in values.items():
+        array = numpy.asarray(array, dtype=numpy.float64).ravel()
+        _, _, patches = ax.hist(array, bins=bins, alpha=0.5, label=f"{name} (mean {array.mean():.2f})")
+        ax.axvline(array.mean(), color=patches[0].get_facecolor(), alpha=1, linestyle="--")
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set(xlabel=xlabel, ylabel="count", title=title)
+    ax.legend(fontsize=8)
     figure.tight_layout()
     return figure
 
@@ -169,6 +183,56 @@ def plot_confusion_matrices(matrices, class_names: Sequence[str] | None = None, 
         _draw_confusion_matrix(ax, cm, class_names, name, top)
     if title:
         figure.suptitle(title)
+    return figure
+
+
+def plot_colour_clusters(image: numpy.ndarray, reduction, *, points: int = 1500, seed: int = 0):
+    """k-means colour reduction seen from inside: a sample of ``image``'s pixels as points in RGB space.
+
+    Left, each point is drawn in its own colour; right, in the colour of its cluster's centre, with the
+    ``k`` centres of ``reduction`` (a :class:`course.imaging.ColourReduction`) as large black-edged dots.
+    """
+    pixels = numpy.asarray(image)[..., :3].reshape(-1, 3)
+    labels = numpy.asarray(reduction.labels).ravel()
+    chosen = numpy.random.RandomState(seed).choice(len(pixels), min(points, len(pixels)), replace=False)
+    palette = numpy.clip(numpy.asarray(reduction.centres), 0, 255) / 255
+    figure = plt.figure(figsize=(9, 4.2))
+    panels = ((pixels[chosen] / 255, "pixels in RGB space"),
+              (palette[labels[chosen]], f"painted by their centre, k = {reduction.k}"))
+    for column, (colours, title) in enumerate(panels):
+        ax = figure.add_subplot(1, 2, column + 1, projection="3d")
+        ax.scatter(*pixels[chosen].T, c=colours, s=4, depthshade=False)
+        if column:
+            ax.scatter(*(palette * 255).T, c=palette, s=160, edgecolors="black", linewidths=1.5, depthshade=False)
+        ax.set(xlabel="R", ylabel="G", zlabel="B", xlim=(0, 255), ylim=(0, 255), zlim=(0, 255), title=title)
+    figure.tight_layout()
+    return figure
+
+
+def plot_intervals(intervals, *, reference: float | None = None, title: str = "", xlabel: str = ""):
+    """One row per ``{name: interval}`` (:class:`course.metrics.Interval`): the figure as a dot, its interval as a bar.
+
+    ``reference``, when given, is drawn as a dashed line (e.g. 0 for differences): an interval that
+    does not cross it shows the figure is on that side of it.
+    """
+    names = list(intervals)
+    figure, ax = plt.subplots(figsize=(6.4, 0.5 * len(names) + 1.3))
+    for row, name in enumerate(names):
+        interval = intervals[name]
+        ax.errorbar(interval.value, row, xerr=[[interval.value - interval.low], [interval.high - interval.value]],
+                    fmt="o", color="tab:blue", capsize=4)
+        ax.annotate(str(interval), (interval.high, row), textcoords="offset points", xytext=(6, -3), fontsize=8)
+    if reference is not None:
+        ax.axvline(reference, color="gray", linestyle="--")
+    ax.set_yticks(range(len(names)), names)
+    ax.set_ylim(len(names) - 0.5, -0.5)
+    low = min(min(i.low for i in intervals.values()), reference if reference is not None else numpy.inf)
+    high = max(max(i.high for i in intervals.values()), reference if reference is not None else -numpy.inf)
+    ax.set_xlim(low - 0.1 * (high - low), high + 0.45 * (high - low))
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda value, _: f"{value:.0%}"))
+    ax.set(xlabel=xlabel, title=title)
+    ax.grid(alpha=0.3, axis="x")
+    figure.tight_layout()
     return figure
 
 
@@ -262,14 +326,72 @@ def plot_scores_by_rating(scores: numpy.ndarray, ratings: numpy.ndarray, title: 
     return figure
 
 
+def plot_dcg(ranked_ratings, k: int):
+    """NDCG@k, drawn: each place's gain ``2^rating - 1`` and what is left of it after the discount ``log2(place + 2)``.
+
+    ``ranked_ratings`` are the ratings in a model's order, best-scored first. Left: that order; right:
+    the ideal order (ratings sorted, highest first). Only the first ``k`` places count; their
+    discounted gains add up to DCG@k, and NDCG@k is the left sum over the right one.
+    """
+    ranked = numpy.asarray(ranked_ratings, dtype=numpy.float64)
+    ideal = numpy.sort(ranked)[::-1]
+    places = numpy.arange(len(ranked))
+    discount = numpy.log2(places + 2)
+    sums = [((2 ** r[:k] - 1) / discount[:k]).sum() for r in (ranked, ideal)]
+    figure, axes = plt.subplots(1, 2, figsize=(10, 3.2), sharey=True)
+    for ax, ratings, name, dcg in zip(axes, (ranked, ideal), ("the model's order", "the ideal order"), sums):
+        gain = 2 ** ratings - 1
+        counted = places < k
+        ax.bar(places, gain, color="lightgray", label="gain $2^{rating} - 1$")
+        ax.bar(places[counted], (gain / discount)[counted], color="tab:blue", label="gain / $\\log_2(place + 2)$")
+        ax.axvline(k - 0.5, color="black", linestyle="--", linewidth=1)
+        ax.set_xticks(places, [f"{r:g}" for r in ratings])
+        ax.set(xlabel="ratings, place by place", title=f"{name}: DCG@{k} = {dcg:.1f}")
+        ax.grid(alpha=0.3, axis="y")
+    axes[0].set_ylabel("gain")
+    axes[0].legend(fontsize=8)
+    figure.suptitle(f"NDCG@{k} = {sums[0]:.1f} / {sums[1]:.1f} = {sums[0] / sums[1]:.3f}   "
+                    f"(places right of the dashed line do not count)")
+    figure.tight_layout()
+    return figure
+
+
+def plot_ranking_comparison(comparison, names: Sequence[str] | None = None, title: str = ""):
+    """Each method's held-out figures over seeds (a :class:`course.training.ranking.RankingComparison`).
+
+    One panel per figure (default: all of them): a dot per seed, and the mean with a bar of one
+    standard deviation either side, so a difference can be read against the spread between seeds.
+    """
+    names = list(names or next(iter(comparison.figures.values())))
+    methods = comparison.methods
+    figure, axes = plt.subplots(1, len(names), figsize=(2.4 * len(names) + 1, 3.2), squeeze=False)
+    offsets = numpy.linspace(-0.12, 0.12, len(comparison.seeds))
+    for ax, name in zip(axes.flat, names):
+        for x, method in enumerate(methods):
+            values = comparison.figures[method][name]
+            mean, spread = comparison.spread(method, name)
+            line = ax.errorbar(x + 0.3, mean, yerr=spread, fmt="s", capsize=4, markersize=6)
+            ax.plot(x + offsets, values, "o", color=line[0].get_color(), alpha=0.6, markersize=5)
+        ax.set_xticks(range(len(methods)), methods)
+        ax.set_xlim(-0.5, len(methods) - 0.3)
+        ax.set(title=name)
+        ax.grid(alpha=0.3, axis="y")
+    figure.suptitle(title or f"held-out figures over {len(comparison.seeds)} seeds: dots, and mean ± standard "
+                             f"deviation")
+    figure.tight_layout()
+    return figure
+
+
 # --- detection (lesson 4) -------------------------------------------------------------------------
 
 def show_detections(images: Sequence[numpy.ndarray], truths: Sequence[numpy.ndarray] | None = None,
-                    detections: dict | None = None, *, columns: int = 4, size: float = 3.2):
+                    detections: dict | None = None, *, nonfaces: Sequence[numpy.ndarray] | None = None,
+                    columns: int = 4, size: float = 3.2):
     """Grey images with their true boxes (green) and each detector's boxes (one colour per detector).
 
     ``truths`` holds one (K, 4) array of (x0, y0, x1, y1) per image; ``detections`` maps a detector's
-    name to one :class:`course.detection.Detections` per image.
+    name to one :class:`course.detection.Detections` per image; ``nonfaces``, when given, one (M, 4)
+    array per image of the pasted non-faces (dotted yellow).
     """
     from matplotlib.patches import Rectangle
 
@@ -282,12 +404,16 @@ def show_detections(images: Sequence[numpy.ndarray], truths: Sequence[numpy.ndar
         if i >= len(images):
             continue
         ax.imshow(images[i], cmap="gray", vmin=0, vmax=1)
+        for x0, y0, x1, y1 in ([] if nonfaces is None else nonfaces[i]):
+            ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, color="yellow", lw=1.5, ls=":"))
         for x0, y0, x1, y1 in ([] if truths is None else truths[i]):
             ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, color="lime", lw=2.5))
         for colour, (name, found) in zip(colours, detections.items()):
             for x0, y0, x1, y1 in found[i].boxes:
                 ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, color=colour, lw=1.2, ls="--"))
     handles = [plt.Line2D([], [], color="lime", lw=2.5, label="true face")] if truths is not None else []
+    if nonfaces is not None:
+        handles.append(plt.Line2D([], [], color="yellow", lw=1.5, ls=":", label="pasted non-face"))
     handles += [plt.Line2D([], [], color=c, ls="--", label=name) for c, name in zip(colours, detections)]
     if handles:
         figure.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False)
@@ -295,25 +421,192 @@ def show_detections(images: Sequence[numpy.ndarray], truths: Sequence[numpy.ndar
     return figure
 
 
-def plot_precision_recall(curve: dict, points: dict | None = None, *, recall: str = "recall", title: str = ""):
-    """A detector's precision-recall curve and other detectors as single points.
+def show_iou(pairs: Sequence[tuple[Sequence[float], Sequence[float]]], *, threshold: float = 0.5, size: float = 2.8):
+    """Pairs of boxes (x0, y0, x1, y1), one panel each: their union shaded grey, their intersection green.
+
+    Each title gives the IoU (intersection area over union area) and whether it reaches ``threshold``.
+    """
+    from matplotlib.patches import Patch, Rectangle
+
+    from course.metrics import box_iou
+
+    figure, axes = plt.subplots(1, len(pairs), figsize=(size * len(pairs), size), squeeze=False)
+    for ax, (a, b) in zip(axes[0], pairs):
+        for (x0, y0, x1, y1), colour in ((a, "tab:blue"), (b, "tab:orange")):
+            ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, facecolor="0.85", edgecolor=colour, lw=2))
+        width = min(a[2], b[2]) - max(a[0], b[0])
+        height = min(a[3], b[3]) - max(a[1], b[1])
+        if width > 0 and height > 0:
+            ax.add_patch(Rectangle((max(a[0], b[0]), max(a[1], b[1])), width, height, facecolor="tab:green", alpha=0.6))
+        iou = box_iou(a, b)
+        corners = numpy.array([a, b], float)
+        margin = 0.1 * (corners[:, 2:] - corners[:, :2]).max()
+        ax.set(xlim=(corners[:, 0].min() - margin, corners[:, 2].max() + margin),
+               ylim=(corners[:, 3].max() + margin, corners[:, 1].min() - margin), aspect="equal", xticks=[], yticks=[])
+        ax.set_title(f"IoU {iou:.2f}: {'a match' if iou >= threshold else 'no match'}", fontsize=9)
+    handles = [Patch(facecolor="0.85", edgecolor="tab:blue", lw=2, label="true box"),
+               Patch(facecolor="0.85", edgecolor="tab:orange", lw=2, label="window"),
+               Patch(facecolor="tab:green", alpha=0.6, label="intersection (union: all that is shaded)")]
+    figure.legend(handles=handles, loc="lower center", ncol=3, frameon=False, fontsize=8)
+    figure.tight_layout(rect=(0, 0.1, 1, 1))
+    return figure
+
+
+def plot_batch_norm(effect, title: str = ""):
+    """Per channel of a convolution, its outputs' mean and standard deviation (bars) before and after batch
+    normalisation in train and test mode: ``effect`` is a :class:`course.tasks.faces.BatchNormEffect`."""
+    figure, ax = plt.subplots(figsize=(6.4, 3.4))
+    channels = numpy.arange(len(effect.before))
+    for offset, (name, stats, colour) in zip((-0.25, 0, 0.25), (
+            ("before bn1", effect.before, "0.5"), ("after bn1, train mode (the batch's statistics)", effect.train_mode,
+                                                   "tab:blue"),
+            ("after bn1, test mode (running averages)", effect.test_mode, "tab:orange"))):
+        ax.errorbar(channels + offset, stats[:, 0], yerr=stats[:, 1], fmt="o", color=colour, capsize=3, label=name)
+    ax.plot(channels, effect.beta, "k_", markersize=14, label="β (learned shift)")
+    ax.set(xlabel="channel of conv1", ylabel="mean ± standard deviation", xticks=channels,
+           title=title or "what batch normalisation does to each channel")
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=7, loc="best")
+    figure.tight_layout()
+    return figure
+
+
+def plot_precision_recall(curve: dict, points: dict | None = None, *, recall: str | Sequence[str] = "recall",
+                          intervals: bool = True, title: str = ""):
+    """A detector's precision-recall curve and other detectors as single points, one panel per kind of recall.
 
     ``curve`` maps a threshold to a :class:`course.detection.DetectionScore`; ``points`` maps a
-    detector's name to its score. ``recall`` picks the attribute drawn on the x axis, e.g.
-    ``"recall_tilted"``.
+    detector's name to its score, drawn with error bars for the 95% bootstrap intervals of its
+    precision and recall over scenes (``intervals``). ``recall`` names the attribute on the x axis,
+    e.g. ``"recall_tilted"``, or several, e.g. ``("recall_upright", "recall_tilted")``.
     """
-    figure, ax = plt.subplots(figsize=(4.6, 3.6))
+    kinds = [recall] if isinstance(recall, str) else list(recall)
+    figure, axes = plt.subplots(1, len(kinds), figsize=(4.6 * len(kinds), 3.8), squeeze=False)
     thresholds = list(curve)
-    xs = [getattr(curve[t], recall) for t in thresholds]
-    ys = [curve[t].precision for t in thresholds]
-    ax.plot(xs, ys, marker="o", color="tab:red", label="CNN (one point per threshold)")
-    for t, x, y in zip(thresholds, xs, ys):
-        ax.annotate(f"{t:g}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
-    for marker, (name, score) in zip("sD^v", (points or {}).items()):
-        ax.plot(getattr(score, recall), score.precision, marker=marker, ls="", markersize=9, label=name)
-    ax.set(xlabel=recall.replace("_", " "), ylabel="precision (all detections)", xlim=(-0.03, 1.03), ylim=(-0.03, 1.03),
-           title=title or "precision and recall")
+    for ax, kind in zip(axes[0], kinds):
+        xs = [getattr(curve[t], kind) for t in thresholds]
+        ys = [curve[t].precision for t in thresholds]
+        ax.plot(xs, ys, marker=".", color="tab:red", alpha=0.6, label="CNN (one point per threshold)")
+        for t, x, y in zip(thresholds, xs, ys):
+            ax.annotate(f"{t:g}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=6, color="tab:red")
+        for marker, (name, score) in zip("*sD^v", (points or {}).items()):
+            x, y = getattr(score, kind), score.precision
+            if intervals:
+                px, py = score.interval(kind), score.interval("precision")
+                ax.errorbar(x, y, xerr=[[x - px.low], [px.high - x]], yerr=[[y - py.low], [py.high - y]], fmt=marker,
+                            markersize=9, capsize=3, label=name)
+            else:
+                ax.plot(x, y, marker=marker, ls="", markersize=9, label=name)
+        ax.set(xlabel=kind.replace("_", " "), ylabel="precision (all detections)", xlim=(-0.03, 1.03),
+               ylim=(-0.03, 1.03), title=title or "precision and recall")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="lower left")
+    figure.tight_layout()
+    return figure
+
+
+# --- generative models (lesson 6) -----------------------------------------------------------------
+
+def plot_generator_losses():
+    """The generator's losses against D(G(z)) (left) and how hard each pushes G (right): why G's loss is changed.
+
+    Computed with :mod:`course.losses` on logits ``y`` (``D = sigmoid(y)``); the push is the gradient
+    of the loss with respect to ``y``, the signal that reaches the generator through D.
+    """
+    import chainer
+
+    from course.losses import log_ratio_generator_loss, minimax_generator_loss, non_saturating_generator_loss
+
+    d = numpy.linspace(0.002, 0.998, 300)
+    logits = numpy.log(d / (1 - d)).astype(numpy.float32)
+    figure, (loss_ax, push_ax) = plt.subplots(1, 2, figsize=(9, 3.2))
+    for name, loss in (("minimax: log(1 - D)", minimax_generator_loss),
+                       ("non-saturating: -log D", non_saturating_generator_loss),
+                       ("log-ratio: -log(D / (1 - D))", log_ratio_generator_loss)):
+        y = chainer.Variable(logits.copy())
+        value = loss(y)
+        value.backward()
+        per_point = [float(loss(logits[i:i + 1]).array) for i in range(0, len(logits), 10)]
+        line, = loss_ax.plot(d[::10], per_point, label=name)
+        push_ax.plot(d, numpy.abs(y.grad) * len(d), color=line.get_color(), label=name)
+    loss_ax.set(xlabel="D(G(z)): how real D finds a sample", ylabel="G's loss", title="the generator's loss")
+    push_ax.set(xlabel="D(G(z))", ylabel="|d loss / d logit|", title="how hard it pushes G", ylim=(0, 1.1))
+    push_ax.axvspan(0, 0.1, color="grey", alpha=0.15)
+    push_ax.annotate("early training:\nD rejects the samples", (0.11, 0.5), fontsize=8)
+    for ax in (loss_ax, push_ax):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    figure.tight_layout()
+    return figure
+
+
+def show_sample_grids(folder, count: int = 4, *, size: float = 3.0):
+    """``count`` of the sample grids a GAN wrote while training (``folder/iter_N.png``), evenly spaced, the last too."""
+    from pathlib import Path
+
+    from course.images import read_image
+
+    grids = sorted(Path(folder).glob("iter_*.png"), key=lambda path: int(path.stem.split("_")[1]))
+    if not grids:
+        raise ValueError(f"{folder} holds no sample grids (iter_N.png): train the GAN first")
+    picked = [grids[round(i)] for i in numpy.linspace(0, len(grids) - 1, min(count, len(grids)))]
+    return show_pictures([read_image(path) for path in picked],
+                         [f"iteration {path.stem.split('_')[1]}" for path in picked], size=size)
+
+
+def plot_class_shares(coverages, *, min_share: float | None = None, title: str = ""):
+    """Each class's share of several sets of samples, ``{name: Coverage}``, as grouped bars; dashed: ``min_share``."""
+    figure, ax = plt.subplots(figsize=(8, 3))
+    n = len(coverages)
+    for i, (name, coverage) in enumerate(coverages.items()):
+        classes = numpy.arange(len(coverage.shares))
+        ax.bar(classes + (i - (n - 1) / 2) * 0.8 / n, coverage.shares, width=0.8 / n, label=name)
+    if min_share is not None:
+        ax.axhline(min_share, color="black", linestyle="--", linewidth=1, label=f"{min_share:.0%}")
+    ax.set(xticks=classes, xlabel="class the judge sees", ylabel="share of the samples", title=title or "which digits")
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=8, ncol=n + 1)
+    figure.tight_layout()
+    return figure
+
+
+def show_image_rows(rows, *, size: float = 0.9, titles: Sequence[str] | None = None):
+    """Rows of images, each row named on its left: ``{name: images (N, C, H, W) in [0, 1]}``.
+
+    For pictures side by side: an image and its regeneration, the steps of a morph, averages.
+    ``titles`` (one per column) go above the first row.
+    """
+    columns = max(len(images) for images in rows.values())
+    figure, axes = plt.subplots(len(rows), columns, figsize=(columns * size + 1.2, len(rows) * size * 1.1),
+                                squeeze=False)
+    for r, (name, images) in enumerate(rows.items()):
+        images = numpy.asarray(images)
+        for c, ax in enumerate(axes[r]):
+            ax.set(xticks=[], yticks=[])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+            if c < len(images):
+                image = images[c, 0] if images.shape[1] == 1 else images[c].transpose(1, 2, 0)
+                ax.imshow(numpy.clip(image, 0, 1), cmap="gray", vmin=0, vmax=1)
+            if r == 0 and titles is not None and c < len(titles):
+                ax.set_title(titles[c], fontsize=8)
+        axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+    figure.tight_layout()
+    return figure
+
+
+def plot_morph_probabilities(probabilities: numpy.ndarray, title: str = ""):
+    """The judge's P(B) along each morph from A (t = 0) to B (t = 1): one line per pair, solid where it crosses 0.5."""
+    probabilities = numpy.asarray(probabilities)
+    t = numpy.linspace(0, 1, probabilities.shape[1])
+    crossed = (probabilities[:, 0] < 0.5) & (probabilities[:, -1] > 0.5)
+    figure, ax = plt.subplots(figsize=(5, 3.2))
+    for p, ok in zip(probabilities, crossed):
+        ax.plot(t, p, color="tab:blue" if ok else "tab:grey", alpha=0.8 if ok else 0.5,
+                linestyle="-" if ok else "--", linewidth=1.2)
+    ax.axhline(0.5, color="black", linewidth=0.8)
+    ax.set(xlabel="t (0: image A, 1: image B)", ylabel="judge's P(B's digit)", ylim=(-0.03, 1.03),
+           title=title or f"{int(crossed.sum())} of {len(probabilities)} morphs cross from A to B")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower left")
     figure.tight_layout()
     return figure

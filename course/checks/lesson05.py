@@ -1,9 +1,16 @@
-"""Lesson 5 (RankNet) exercise checkers: S_ij from two ratings, one pair's loss, the loss of a tie, NDCG by hand."""
+"""Lesson 5 (RankNet) exercise checkers: one pair's loss, the loss of a tie, RankNet without the ties (its loss,
+then the network trained with it, measured), NDCG by hand."""
 from __future__ import annotations
 
 import math
 
+import chainer
+import numpy
+
 from course.checks import Wrong, as_number, call_answer, checker, require_function
+from course.losses import all_pairs, pair_target, ranknet_loss
+from course.models import predict
+from course.training.ranking import ranking_figures
 
 
 def _number(value, what: str) -> float:
@@ -13,36 +20,100 @@ def _number(value, what: str) -> float:
     return value
 
 
-# (rating_i, rating_j, S_ij)
-_TARGET_CASES = [(3, 1, 1), (1, 3, -1), (2, 2, 0), (5, 4, 1), (0, 5, -1), (4.5, 4.0, 1), (2.5, 2.5, 0)]
+def _batch(ratings, seed: int) -> tuple[chainer.Variable, numpy.ndarray]:
+    """Scores of a made-up batch (a Variable, to backpropagate) and its (N, N) targets S_ij."""
+    ratings = numpy.asarray(ratings, dtype=numpy.float32)
+    scores = numpy.random.RandomState(seed).randn(len(ratings)).astype(numpy.float32)
+    return chainer.Variable(scores), pair_target(ratings[:, None], ratings[None, :])
 
 
-@checker("S_ij from two ratings")
-def check_pair_target(pair_target) -> None:
-    """``pair_target(rating_i, rating_j)`` must return 1 (i rated higher), -1 (lower) or 0 (equal)."""
-    require_function(pair_target, "check_pair_target(my_pair_target)")
-    results = {}
-    for t_i, t_j, expected in _TARGET_CASES:
-        answer = call_answer(pair_target, t_i, t_j, case=f"pair_target({t_i}, {t_j})")
-        results[t_i, t_j] = _number(answer, f"for ratings ({t_i}, {t_j})")
-    wrong = [(t_i, t_j, expected) for t_i, t_j, expected in _TARGET_CASES if results[t_i, t_j] != expected]
-    if not wrong:
-        return
-    if all(math.copysign(1, results[t_i, t_j]) == -expected for t_i, t_j, expected in _TARGET_CASES if expected):
-        raise Wrong("the signs are swapped: S_ij = 1 when image i is rated HIGHER than image j")
-    if results[5, 4] == 1 and results[3, 1] == 2:
-        raise Wrong(f"pair_target(3, 1) gave {results[3, 1]:g}, the difference of the ratings: S_ij keeps only its "
-                    f"sign (1, 0 or -1), however far apart the ratings are")
-    if results[1, 3] == 0 and results[3, 1] == 1:
-        raise Wrong("pair_target(1, 3) gave 0: a lower rating is S_ij = -1 (t_i > t_j alone gives True/False, "
-                    "two values; S_ij has three)")
-    ties = [(t_i, t_j) for t_i, t_j, expected in _TARGET_CASES if expected == 0 and results[t_i, t_j] != 0]
-    if ties:
-        t_i, t_j = ties[0]
-        raise Wrong(f"equal ratings ({t_i}, {t_j}) gave {results[t_i, t_j]:g}: a tie is S_ij = 0, neither image "
-                    f"preferred")
-    t_i, t_j, expected = wrong[0]
-    raise Wrong(f"pair_target({t_i}, {t_j}) gave {results[t_i, t_j]:g}, expected {expected}")
+def _untied_loss(scores, s_ij):
+    """RankNet's loss averaged over the pairs i < j whose ratings differ (what the exercise asks for)."""
+    i, j = all_pairs(len(scores))
+    keep = s_ij[i, j] != 0
+    return ranknet_loss(scores[i[keep]], scores[j[keep]], s_ij[i[keep], j[keep]])
+
+
+# Made-up batches: ties between several ratings, a rating higher than everything after it (S_ij = 1
+# only above the diagonal would be wrong), and no tie at all.
+_BATCHES = [("a batch of 8 with three tied pairs", [3, 1, 2, 2, 3, 0, 1, 4], 0),
+            ("a batch of 6 rated from high to low, one tie", [5, 4, 4, 2, 1, 0], 1),
+            ("a batch of 5 without ties", [0, 3, 1, 4, 2], 2)]
+
+
+def _other_losses(scores, s_ij) -> dict[str, float]:
+    """What typical wrong versions of the untied loss return on one batch."""
+    i, j = all_pairs(len(scores))
+    d, target = scores.array[i] - scores.array[j], s_ij[i, j]
+    per_pair = (1 - target) / 2 * d + numpy.logaddexp(0, -d)
+    untied, higher = target != 0, target == 1
+    return {"all pairs": per_pair.mean(), "summed": per_pair[untied].sum(),
+            "divided by all pairs": per_pair[untied].sum() / len(per_pair),
+            "only S_ij = 1": per_pair[higher].mean() if higher.any() else numpy.nan}
+
+
+@checker("RankNet's loss without the ties")
+def check_untied_loss(loss) -> None:
+    """``loss(scores, s_ij)`` must average RankNet's loss over the pairs i < j with S_ij != 0 only, as a Variable."""
+    require_function(loss, "check_untied_loss(my_untied_loss)")
+    for description, ratings, seed in _BATCHES:
+        scores, s_ij = _batch(ratings, seed)
+        value = call_answer(loss, scores, s_ij.copy(), case=description)
+        if not isinstance(value, chainer.Variable):
+            raise Wrong(f"on {description} it returned {type(value).__name__}, not a chainer.Variable: compute the "
+                        f"loss from the Variable scores with Chainer functions (ranknet_loss), so that training "
+                        f"can backpropagate through it")
+        number = _number(value, f"the loss on {description}")
+        expected = float(_untied_loss(scores, s_ij).array)
+        if abs(number - expected) > 1e-4 * max(1.0, abs(expected)):
+            others = _other_losses(scores, s_ij)
+            if abs(number - others["all pairs"]) < 1e-4:
+                raise Wrong(f"on {description} it gives RankNet's loss over all pairs: the pairs rated equal "
+                            f"(S_ij = 0) still count; keep only the pairs i < j whose S_ij is not 0")
+            if abs(number - others["only S_ij = 1"]) < 1e-4:
+                raise Wrong(f"on {description} it also drops the pairs where j is rated higher (S_ij = -1); "
+                            f"leave out the ties only")
+            if abs(number - others["summed"]) < 1e-3:
+                raise Wrong(f"on {description} it adds the pairs' losses up; average them (ranknet_loss's default), "
+                            f"or the size of every step depends on how many pairs a batch has")
+            if abs(number - others["divided by all pairs"]) < 1e-4:
+                raise Wrong(f"on {description} it divides by the number of all pairs, ties included; average over "
+                            f"the pairs you keep")
+            raise Wrong(f"on {description} it gives {number:.4f}, but RankNet's loss averaged over the pairs i < j "
+                        f"with S_ij != 0 is {expected:.4f}")
+        value.grad = None
+        scores.cleargrad()
+        value.backward()
+        if scores.grad is None or not numpy.isfinite(scores.grad).all() or not numpy.abs(scores.grad).sum():
+            raise Wrong(f"on {description} the loss does not reach the scores: compute it from the Variable "
+                        f"scores (scores[i], not scores.array[i]), so that the network learns from it")
+
+
+@checker("RankNet trained without the ties")
+def check_untied_ranker(model, comparison) -> None:
+    """``model`` must be a score network newly trained (with the untied loss); measured on the held-out digits.
+
+    ``comparison`` is the lesson's :class:`course.training.ranking.RankingComparison`: the model is
+    scored on its held-out digits, and its figures are printed beside those of RankNet with the ties.
+    """
+    if not isinstance(model, chainer.Link):
+        raise Wrong(f"pass the score network you trained with loss=my_untied_loss, not {type(model).__name__}")
+    images, ratings = comparison.test
+    scores = predict(model, images)
+    if numpy.shape(scores) != numpy.shape(ratings):
+        raise Wrong(f"the model gives scores of shape {numpy.shape(scores)} for {len(ratings)} held-out digits: "
+                    f"pass the ScoreCNN you trained, which gives one score per image")
+    figures = ranking_figures(ratings, scores)
+    if any(numpy.allclose(scores, seen, atol=1e-6) for seen in comparison.scores["RankNet"]):
+        raise Wrong("this model scores the held-out digits exactly like one of the lesson's RankNets, trained on "
+                    "every pair: build a new ScoreCNN and train it with loss=my_untied_loss")
+    if figures["pairs"] < 0.75:
+        raise Wrong(f"the model puts only {figures['pairs']:.1%} of the held-out pairs in order (a random order "
+                    f"puts half): train it with loss=my_untied_loss first, for the lesson's epochs")
+    print(f"held out, without the ties: NDCG@100 {figures['ndcg@100']:.3f}, pairs in order {figures['pairs']:.3f}; "
+          f"RankNet with them over {len(comparison.seeds)} seeds: "
+          + ", ".join("{} {:.3f} ± {:.3f}".format(label, *comparison.spread("RankNet", name))
+                      for label, name in (("NDCG@100", "ndcg@100"), ("pairs", "pairs"))))
 
 
 _S_I, _S_J = 1.5, 0.5  # scores of the pair in the exercise; image j is the one rated higher (S_ij = -1)

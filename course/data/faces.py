@@ -4,12 +4,20 @@ Sources, as ``load_faces(source)`` takes them:
 
 1. a folder path: ``FOLDER/face/`` and ``FOLDER/nonface/``, each holding image files (any format
    OpenCV reads), e.g. the crops :func:`crops_from_frames` cut from a learner's own video frames,
-   as the seed built its anime set. A fifth of each class (stratified, seeded) is held out.
+   as the seed built its anime set.
 2. ``offline`` (what ``auto`` means here): scikit-image's Labeled Faces in the Wild subset (200
-   real 25x25 grey crops: 100 faces, 100 non-faces), plus non-face crops cut at random from real
-   photos that scikit-image and matplotlib ship. Photos with a person's face in them (the
-   astronaut, the cameraman, Grace Hopper) are used only below the face. The photos in
-   :data:`SCENE_PHOTOS` are kept out of training: the detection scenes are built on them.
+   real 25x25 grey crops: 100 faces, 100 non-faces), plus non-face crops cut at random from the
+   real photos of :data:`TRAINING_PHOTOS`, which scikit-image and matplotlib ship. Photos with a
+   person's face in them (Grace Hopper's portrait; in the validation scenes the cameraman and the
+   astronaut) are used only below the face.
+
+Every source is split three ways, each kind on its own (stratified, seeded): a fifth held out for
+the **test** (the final figures, used once), a tenth for **validation** (where settings are
+chosen), the rest to **train** on (:data:`SPLITS`).
+
+Detection scenes paste one split's faces *and* its non-face crops, as feathered squares, into
+photos of the same split (:meth:`FaceData.scenes`): the training photos for mining, the photos of
+:data:`VALIDATION_PHOTOS` and :data:`TEST_PHOTOS` (never cut into training crops) for the others.
 
 Images are grey, float32 in [0, 1], shaped (N, 1, size, size); labels are int32, 1 for a face and
 0 for anything else (:data:`CLASS_NAMES`).
@@ -17,7 +25,7 @@ Images are grey, float32 in [0, 1], shaped (N, 1, size, size); labels are int32,
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -31,25 +39,38 @@ CLASS_NAMES = ("non-face", "face")
 SOURCES = ("auto", "offline")
 FOLDERS = ("face", "nonface")
 HELD_OUT_FRACTION = 0.2
+"""The fraction of each kind held out for the test."""
+VALIDATION_FRACTION = 0.1
+"""The fraction of each kind kept for validation: not trained on, not the test."""
+SPLITS = ("train", "validation", "test")
 
-# Photos for training non-faces: (name, rows kept). Rows are cut where a photo holds a face.
+# Photos, as (name, rows kept): rows are cut where a photo holds a face.
 TRAINING_PHOTOS: dict[str, slice] = {
-    "brick": slice(None), "camera": slice(260, None), "cell": slice(None), "chelsea": slice(None),
-    "clock": slice(None), "coins": slice(None), "grass": slice(None), "gravel": slice(None),
-    "horse": slice(None), "hubble_deep_field": slice(None), "immunohistochemistry": slice(None),
-    "moon": slice(None), "page": slice(None), "retina": slice(None), "text": slice(None),
-    "logo": slice(None), "colorwheel": slice(None), "astronaut": slice(260, None),
-    "grace_hopper": slice(340, None), "present": slice(None),
+    "brick": slice(None), "cell": slice(None), "clock": slice(None), "coins": slice(None), "grass": slice(None),
+    "gravel": slice(None), "horse": slice(None), "hubble_deep_field": slice(None),
+    "immunohistochemistry": slice(None), "moon": slice(None), "page": slice(None), "retina": slice(None),
+    "text": slice(None), "logo": slice(None), "colorwheel": slice(None), "grace_hopper": slice(340, None),
+    "present": slice(None),
 }
-# Photos kept apart for the detection scenes: never cut into training crops.
-SCENE_PHOTOS = ("coffee", "rocket", "motorcycle")
+"""Where the training non-face crops and the mining scenes come from."""
+VALIDATION_PHOTOS: dict[str, slice] = {
+    "chelsea": slice(None), "camera": slice(260, None), "astronaut": slice(260, None),
+}
+"""The validation scenes' backgrounds: never cut into training crops, never in a test scene."""
+TEST_PHOTOS = ("coffee", "rocket", "motorcycle")
+"""The test scenes' backgrounds: used nowhere else."""
+FEATHER = 0.15
+"""The soft border of every pasted square, as a fraction of its side (see :func:`paste_square`)."""
+SCENE_SEEDS = {"train": 100, "validation": 200, "test": 300}
+"""The default seed of each split's scenes (different, so no two splits share a layout)."""
 
 
 @dataclass(frozen=True)
 class FaceData:
-    """Training and held-out crops ``(images, labels)``, with where they came from."""
+    """Training, validation and test crops ``(images, labels)``, with where they came from."""
 
     train: tuple[numpy.ndarray, numpy.ndarray]
+    validation: tuple[numpy.ndarray, numpy.ndarray]
     test: tuple[numpy.ndarray, numpy.ndarray]
     source: str
     description: str
@@ -59,15 +80,32 @@ class FaceData:
         """The side of the square crops, in pixels."""
         return int(self.train[0].shape[-1])
 
-    def training_faces(self) -> numpy.ndarray:
-        """The training face crops, (N, size, size): for scenes to mine hard negatives from."""
-        x, t = self.train
+    def split(self, name: str) -> tuple[numpy.ndarray, numpy.ndarray]:
+        """The crops ``(images, labels)`` of the split ``name``, one of :data:`SPLITS`."""
+        if name not in SPLITS:
+            raise ValueError(f"no split named {name!r}; the splits are {', '.join(SPLITS)}")
+        return getattr(self, name)
+
+    def faces(self, split: str) -> numpy.ndarray:
+        """The face crops of ``split`` (one of :data:`SPLITS`), (N, size, size)."""
+        x, t = self.split(split)
         return x[t == 1, 0]
 
-    def held_out_faces(self) -> numpy.ndarray:
-        """The held-out face crops, (N, size, size): the faces the detection scenes are built from."""
-        x, t = self.test
-        return x[t == 1, 0]
+    def nonfaces(self, split: str) -> numpy.ndarray:
+        """The non-face crops of ``split`` (one of :data:`SPLITS`), (N, size, size)."""
+        x, t = self.split(split)
+        return x[t == 0, 0]
+
+    def scenes(self, split: str, n: int, *, seed: int | None = None, **options) -> list[Scene]:
+        """``n`` scenes of one split: its faces and non-face crops pasted into its photos (:func:`make_scenes`).
+
+        Train scenes are for mining, validation scenes for choosing settings, test scenes for the
+        final figures; each split's photos are its own (:func:`scene_photos`), so no scene shares a
+        face, a non-face crop or a photo with a scene of another split. ``seed`` defaults to the
+        split's own (:data:`SCENE_SEEDS`); ``options`` go to :func:`make_scenes`.
+        """
+        return make_scenes(self.faces(split), n, nonfaces=self.nonfaces(split), photos=scene_photos(split),
+                           seed=SCENE_SEEDS[split] if seed is None else seed, **options)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -82,9 +120,16 @@ def training_photos() -> list[numpy.ndarray]:
     return [photo(name)[rows] for name, rows in TRAINING_PHOTOS.items()]
 
 
-def scene_photos() -> list[numpy.ndarray]:
-    """The photos of :data:`SCENE_PHOTOS` (grey), kept out of training for the test scenes."""
-    return [photo(name) for name in SCENE_PHOTOS]
+def scene_photos(split: str) -> list[numpy.ndarray]:
+    """The backgrounds of ``split``'s scenes (grey, faces cut away): :data:`TRAINING_PHOTOS` for ``train``
+    (mining), :data:`VALIDATION_PHOTOS` for ``validation``, :data:`TEST_PHOTOS` for ``test``."""
+    if split not in SPLITS:
+        raise ValueError(f"no split named {split!r}; the splits are {', '.join(SPLITS)}")
+    if split == "train":
+        return training_photos()
+    if split == "validation":
+        return [photo(name)[rows] for name, rows in VALIDATION_PHOTOS.items()]
+    return [photo(name) for name in TEST_PHOTOS]
 
 
 def photo(name: str) -> numpy.ndarray:
@@ -131,18 +176,22 @@ def rotate_90s(images: numpy.ndarray, labels: numpy.ndarray) -> tuple[numpy.ndar
     return numpy.ascontiguousarray(turned), numpy.tile(labels, 4)
 
 
-def _split(images: numpy.ndarray, labels: numpy.ndarray, fraction: float, seed: int):
-    """Hold out ``fraction`` of each class (at least one), picked at random; shuffle the training part."""
+def _split(images: numpy.ndarray, labels: numpy.ndarray, held_out: float, validation: float, seed: int):
+    """Train, validation and test parts: ``held_out`` and ``validation`` of each class (at least one each)
+    picked at random, the rest shuffled for training."""
     rng = numpy.random.RandomState(seed)
-    test_index = []
+    test_index, validation_index = [], []
     for c in numpy.unique(labels):
         members = rng.permutation(numpy.flatnonzero(labels == c))
-        test_index.extend(members[:max(1, int(round(fraction * len(members))))])
+        n_test = max(1, int(round(held_out * len(members))))
+        n_validation = max(1, int(round(validation * len(members))))
+        test_index.extend(members[:n_test])
+        validation_index.extend(members[n_test:n_test + n_validation])
     mask = numpy.ones(len(labels), bool)
-    mask[test_index] = False
+    mask[test_index + validation_index] = False
     train_index = rng.permutation(numpy.flatnonzero(mask))
-    test_index = numpy.sort(numpy.array(test_index))
-    return (images[train_index], labels[train_index]), (images[test_index], labels[test_index])
+    parts = train_index, numpy.sort(numpy.array(validation_index)), numpy.sort(numpy.array(test_index))
+    return tuple((images[index], labels[index]) for index in parts)
 
 
 def _as_batch(images: numpy.ndarray) -> numpy.ndarray:
@@ -156,31 +205,27 @@ def _as_batch(images: numpy.ndarray) -> numpy.ndarray:
 def load_offline_faces(size: int = 24, *, nonface_crops: int = 400, seed: int = 0) -> FaceData:
     """LFW's 100 faces and 100 non-faces (scikit-image) plus ``nonface_crops`` crops of real photos.
 
-    All are resized to ``size``. A fifth of each kind (LFW faces, LFW non-faces, photo crops) is held
-    out; the photos of :data:`SCENE_PHOTOS` are not used at all.
+    All are resized to ``size``. Each kind (LFW faces, LFW non-faces, photo crops) is split on its
+    own: a fifth for the test, a tenth for validation, the rest for training. The crops come from
+    :data:`TRAINING_PHOTOS` only; the validation and test photos are kept for the scenes.
     """
     import skimage.data
 
     lfw = skimage.data.lfw_subset().astype(numpy.float32)  # 200 x 25 x 25: 100 faces, then 100 non-faces
     lfw = numpy.stack([resize(image, size) for image in lfw])
     crops = random_crops(training_photos(), nonface_crops, size, seed=seed)
-    parts = [(lfw[:100], 1), (lfw[100:], 0), (crops, 0)]
-    trains, tests = [], []
-    for i, (images, label) in enumerate(parts):
-        train, test = _split(images, numpy.full(len(images), label, numpy.int32), HELD_OUT_FRACTION, seed + i)
-        trains.append(train)
-        tests.append(test)
-    rng = numpy.random.RandomState(seed)
-    order = rng.permutation(sum(len(labels) for _, labels in trains))
-    x = numpy.concatenate([images for images, _ in trains])[order]
-    t = numpy.concatenate([labels for _, labels in trains])[order]
-    xv = numpy.concatenate([images for images, _ in tests])
-    tv = numpy.concatenate([labels for _, labels in tests])
+    kinds = [(lfw[:100], 1), (lfw[100:], 0), (crops, 0)]
+    splits = [_split(images, numpy.full(len(images), label, numpy.int32), HELD_OUT_FRACTION, VALIDATION_FRACTION,
+                     seed + i) for i, (images, label) in enumerate(kinds)]
+    (x, t), (xv, tv), (xt, tt) = (
+        (numpy.concatenate([parts[j][0] for parts in splits]), numpy.concatenate([parts[j][1] for parts in splits]))
+        for j in range(3))
+    order = numpy.random.RandomState(seed).permutation(len(t))
     return FaceData(
-        (_as_batch(x), t), (_as_batch(xv), tv), "offline",
+        (_as_batch(x[order]), t[order]), (_as_batch(xv), tv), (_as_batch(xt), tt), "offline",
         f"scikit-image's LFW subset (100 faces, 100 non-faces) + {nonface_crops} non-face crops of "
-        f"{len(TRAINING_PHOTOS)} real photos, {size}x{size} grey: {len(t)} train / {len(tv)} held out "
-        f"({int(tv.sum())} faces)",
+        f"{len(TRAINING_PHOTOS)} real photos, {size}x{size} grey: {len(t)} train / {len(tv)} validation / "
+        f"{len(tt)} test ({int(t.sum())} / {int(tv.sum())} / {int(tt.sum())} faces)",
     )
 
 
@@ -214,16 +259,17 @@ def read_face_folder(root: str | os.PathLike, size: int) -> tuple[numpy.ndarray,
 
 
 def load_face_folder(root: str | os.PathLike, size: int = 64, *, held_out: float = HELD_OUT_FRACTION,
-                     seed: int = 0) -> FaceData:
-    """Your own crops (see :func:`read_face_folder`), with ``held_out`` of each class held out (stratified, seeded)."""
+                     validation: float = VALIDATION_FRACTION, seed: int = 0) -> FaceData:
+    """Your own crops (see :func:`read_face_folder`): ``held_out`` of each class for the test, ``validation``
+    for validation (stratified, seeded, at least one of each), the rest for training."""
     images, labels = read_face_folder(root, size)
-    if min(numpy.bincount(labels, minlength=2)) < 2:
-        raise DataError(f"{root} needs at least two images in each of face/ and nonface/ "
-                        f"(one to train on, one to hold out).")
-    train, test = _split(images, labels, held_out, seed)
-    return FaceData(train, test, "folder",
-                    f"your folder {root}, {size}x{size} grey: {len(train[1])} train / {len(test[1])} held out "
-                    f"({int(test[1].sum())} faces)")
+    if min(numpy.bincount(labels, minlength=2)) < 3:
+        raise DataError(f"{root} needs at least three images in each of face/ and nonface/ "
+                        f"(one to train on, one to validate on, one to test on).")
+    train, valid, test = _split(images, labels, held_out, validation, seed)
+    return FaceData(train, valid, test, "folder",
+                    f"your folder {root}, {size}x{size} grey: {len(train[1])} train / {len(valid[1])} validation / "
+                    f"{len(test[1])} test ({int(test[1].sum())} test faces)")
 
 
 def load_faces(source: str | os.PathLike = "auto", size: int = 24, *, nonface_crops: int = 400,
@@ -279,16 +325,31 @@ def crops_from_frames(frames: Iterable[str | os.PathLike], out: str | os.PathLik
 
 
 # ----------------------------------------------------------------------------------------------
-# Test scenes: held-out faces pasted into real photos at known places
+# Scenes: faces and non-faces pasted into real photos at known places
 # ----------------------------------------------------------------------------------------------
+
+def _no_boxes() -> numpy.ndarray:
+    return numpy.empty((0, 4), numpy.float32)
+
+
+def _no_angles() -> numpy.ndarray:
+    return numpy.empty(0, numpy.float32)
+
 
 @dataclass(frozen=True)
 class Scene:
-    """A grey photo (H, W) with faces pasted in: their boxes (K, 4) as (x0, y0, x1, y1) and angles (degrees)."""
+    """A grey photo (H, W) with squares pasted in, boxes (K, 4) as (x0, y0, x1, y1) and angles in degrees.
+
+    ``boxes`` and ``angles`` are the faces, the truth a detector is scored against;
+    ``nonface_boxes`` and ``nonface_angles`` the non-face crops pasted the same way, so that being
+    pasted tells a detector nothing.
+    """
 
     image: numpy.ndarray
     boxes: numpy.ndarray
     angles: numpy.ndarray
+    nonface_boxes: numpy.ndarray = field(default_factory=_no_boxes)
+    nonface_angles: numpy.ndarray = field(default_factory=_no_angles)
 
     @property
     def tilted(self) -> numpy.ndarray:
@@ -296,11 +357,27 @@ class Scene:
         return numpy.abs(self.angles) > 1
 
 
-def paste_face(image: numpy.ndarray, face: numpy.ndarray, box: Sequence[float], angle: float = 0.0) -> None:
-    """Paste ``face`` (square, grey) into ``image`` in place, scaled to ``box`` and turned by ``angle`` degrees.
+def feathered_mask(side: int, feather: float = FEATHER) -> numpy.ndarray:
+    """A (side, side) alpha mask: 1 inside, falling linearly to 0 across the outer ``feather * side`` pixels.
 
-    ``box`` is a square (x0, y0, x1, y1); the face turns about the box's centre (counter-clockwise
+    ``feather=0`` gives a hard-edged square of ones.
+    """
+    if not 0 <= feather <= 0.5:
+        raise ValueError(f"feather is a fraction of the side between 0 and 0.5, not {feather}")
+    centres = numpy.arange(side) + 0.5
+    to_edge = numpy.minimum(centres, side - centres)  # each pixel centre's distance to the nearer edge
+    ramp = numpy.clip(to_edge / (feather * side), 0, 1) if feather else numpy.ones(side)
+    return numpy.minimum.outer(ramp, ramp).astype(numpy.float32)
+
+
+def paste_square(image: numpy.ndarray, patch: numpy.ndarray, box: Sequence[float], angle: float = 0.0, *,
+                 feather: float = FEATHER) -> None:
+    """Paste ``patch`` (square, grey) into ``image`` in place, scaled to ``box`` and turned by ``angle`` degrees.
+
+    ``box`` is a square (x0, y0, x1, y1); the patch turns about the box's centre (counter-clockwise
     for a positive angle) and only the turned square is pasted, so the photo shows in the corners.
+    Its edges are blended into the photo over ``feather`` of its side (:func:`feathered_mask`), so
+    no hard edge marks where something was pasted.
     """
     import cv2
 
@@ -308,33 +385,74 @@ def paste_face(image: numpy.ndarray, face: numpy.ndarray, box: Sequence[float], 
     side = x1 - x0
     if side <= 0 or abs((y1 - y0) - side) > 1e-6:
         raise ValueError(f"box {tuple(box)} is not a square with x1 > x0")
-    scale = side / face.shape[0]
-    matrix = cv2.getRotationMatrix2D((face.shape[1] / 2, face.shape[0] / 2), angle, scale)
-    matrix[:, 2] += [(x0 + x1) / 2 - face.shape[1] / 2, (y0 + y1) / 2 - face.shape[0] / 2]
+    if patch.ndim != 2 or patch.shape[0] != patch.shape[1]:
+        raise ValueError(f"the patch must be a square grey image (S, S), not {patch.shape}")
+    scale = side / patch.shape[0]
+    matrix = cv2.getRotationMatrix2D((patch.shape[1] / 2, patch.shape[0] / 2), angle, scale)
+    matrix[:, 2] += [(x0 + x1) / 2 - patch.shape[1] / 2, (y0 + y1) / 2 - patch.shape[0] / 2]
     h, w = image.shape
-    pasted = cv2.warpAffine(face.astype(numpy.float32), matrix, (w, h), flags=cv2.INTER_LINEAR)
-    mask = cv2.warpAffine(numpy.ones_like(face, numpy.float32), matrix, (w, h), flags=cv2.INTER_LINEAR)
+    pasted = cv2.warpAffine(patch.astype(numpy.float32), matrix, (w, h), flags=cv2.INTER_LINEAR)
+    mask = cv2.warpAffine(feathered_mask(patch.shape[0], feather), matrix, (w, h), flags=cv2.INTER_LINEAR)
     image *= 1 - mask
     image += pasted * mask
 
 
-def make_scenes(faces: numpy.ndarray, n: int, *, width: int = 320, height: int = 240, faces_per_scene: int = 4,
-                sizes: tuple[int, int] = (48, 96), tilt: tuple[float, float] = (30, 90),
-                photos: Sequence[numpy.ndarray] | None = None, seed: int = 0) -> list[Scene]:
-    """``n`` scenes: crops of ``photos`` (grey; default :func:`scene_photos`) with ``faces`` (N, S, S) pasted in.
+def _place_squares(rng: numpy.random.RandomState, count: int, sizes: tuple[int, int], width: int,
+                   height: int) -> list[tuple[int, int, int, int]]:
+    """``count`` squares with sides in ``sizes``, at random places inside ``width`` x ``height``, none overlapping.
 
-    Half the faces of a scene (rounded down) stand upright; the others are tilted by a random angle
-    between ``tilt[0]`` and ``tilt[1]`` degrees, either way. Face sides are drawn from ``sizes``,
-    places at random without overlap. Faces are used in turn, so pass held-out faces only.
+    Squares are placed one by one; when one finds no room, the scene starts over (up to 50 times).
+    """
+    for _start in range(50):
+        boxes: list[tuple[int, int, int, int]] = []
+        for _ in range(count):
+            for _attempt in range(200):
+                side = rng.randint(sizes[0], sizes[1] + 1)
+                x0, y0 = rng.randint(0, width - side + 1), rng.randint(0, height - side + 1)
+                box = (x0, y0, x0 + side, y0 + side)
+                if all(box[0] >= b[2] or b[0] >= box[2] or box[1] >= b[3] or b[1] >= box[3] for b in boxes):
+                    boxes.append(box)
+                    break
+            else:
+                break
+        if len(boxes) == count:
+            return boxes
+    raise ValueError(f"could not place {count} squares of {sizes} px in a {width}x{height} scene without "
+                     f"overlap; use fewer or smaller ones")
+
+
+def _angles(rng: numpy.random.RandomState, count: int, tilt: tuple[float, float]) -> list[float]:
+    """``count // 2`` upright (0), the others tilted by ``tilt[0]``-``tilt[1]`` degrees, either way."""
+    return [0.0 if k < count // 2 else float(rng.choice([-1, 1]) * rng.uniform(*tilt)) for k in range(count)]
+
+
+def make_scenes(faces: numpy.ndarray, n: int, *, nonfaces: numpy.ndarray | None = None,
+                nonfaces_per_scene: int | None = None, width: int = 320, height: int = 240,
+                faces_per_scene: int = 4, sizes: tuple[int, int] = (48, 96), tilt: tuple[float, float] = (30, 90),
+                photos: Sequence[numpy.ndarray] | None = None, feather: float = FEATHER,
+                seed: int = 0) -> list[Scene]:
+    """``n`` scenes: crops of ``photos`` (grey; default: the test photos) with ``faces`` (N, S, S) pasted in.
+
+    ``nonfaces`` (M, S, S), when given, are pasted in the same way, ``nonfaces_per_scene`` of them
+    (default: as many as faces): same sizes, half upright, half tilted, same feathered edges, so a
+    detector cannot tell a face by its being pasted. Of each kind, half (rounded down) stand upright;
+    the others are tilted by a random angle between ``tilt[0]`` and ``tilt[1]`` degrees, either way.
+    Sides are drawn from ``sizes``, places at random without overlap. Crops are used in turn, so pass
+    the faces and non-faces of one split only (:meth:`FaceData.scenes` does).
     """
     faces = numpy.asarray(faces, numpy.float32)
     if faces.ndim != 3 or faces.shape[1] != faces.shape[2] or not len(faces):
         raise ValueError(f"faces must be square grey crops (N, S, S), not {faces.shape}")
+    if nonfaces is not None:
+        nonfaces = numpy.asarray(nonfaces, numpy.float32)
+        if nonfaces.ndim != 3 or nonfaces.shape[1] != nonfaces.shape[2] or not len(nonfaces):
+            raise ValueError(f"nonfaces must be square grey crops (M, S, S), not {nonfaces.shape}")
+    n_nonfaces = 0 if nonfaces is None else faces_per_scene if nonfaces_per_scene is None else nonfaces_per_scene
     if sizes[1] > min(width, height):
-        raise ValueError(f"faces of up to {sizes[1]} px do not fit a {width}x{height} scene")
+        raise ValueError(f"squares of up to {sizes[1]} px do not fit a {width}x{height} scene")
     rng = numpy.random.RandomState(seed)
-    backgrounds = scene_photos() if photos is None else [to_grey(p) for p in photos]
-    scenes, next_face = [], 0
+    backgrounds = scene_photos("test") if photos is None else [to_grey(p) for p in photos]
+    scenes, next_face, next_nonface = [], 0, 0
     for i in range(n):
         background = backgrounds[i % len(backgrounds)]
         zoom = max(width / background.shape[1], height / background.shape[0]) * rng.uniform(1.0, 1.5)
@@ -342,21 +460,19 @@ def make_scenes(faces: numpy.ndarray, n: int, *, width: int = 320, height: int =
         big = resize(background, (int(numpy.ceil(w * zoom)), int(numpy.ceil(h * zoom))))
         y, x = rng.randint(0, big.shape[0] - height + 1), rng.randint(0, big.shape[1] - width + 1)
         image = numpy.ascontiguousarray(big[y:y + height, x:x + width])
-        boxes, angles = [], []
-        for k in range(faces_per_scene):
-            for _attempt in range(200):
-                side = rng.randint(sizes[0], sizes[1] + 1)
-                x0, y0 = rng.randint(0, width - side + 1), rng.randint(0, height - side + 1)
-                box = (x0, y0, x0 + side, y0 + side)
-                if all(box[0] >= b[2] or b[0] >= box[2] or box[1] >= b[3] or b[1] >= box[3] for b in boxes):
-                    break
-            else:
-                raise ValueError(f"could not place {faces_per_scene} faces of {sizes} px in a {width}x{height} "
-                                 f"scene without overlap; use fewer or smaller faces")
-            angle = 0.0 if k < faces_per_scene // 2 else rng.choice([-1, 1]) * rng.uniform(*tilt)
-            paste_face(image, faces[next_face % len(faces)], box, angle)
+        places = _place_squares(rng, faces_per_scene + n_nonfaces, sizes, width, height)
+        is_face = rng.permutation(numpy.arange(len(places)) < faces_per_scene)  # faces and non-faces anywhere
+        face_boxes = [box for box, face in zip(places, is_face) if face]
+        nonface_boxes = [box for box, face in zip(places, is_face) if not face]
+        face_angles, nonface_angles = _angles(rng, len(face_boxes), tilt), _angles(rng, len(nonface_boxes), tilt)
+        for box, angle in zip(face_boxes, face_angles):
+            paste_square(image, faces[next_face % len(faces)], box, angle, feather=feather)
             next_face += 1
-            boxes.append(box)
-            angles.append(angle)
-        scenes.append(Scene(image, numpy.array(boxes, numpy.float32), numpy.array(angles, numpy.float32)))
+        for box, angle in zip(nonface_boxes, nonface_angles):
+            paste_square(image, nonfaces[next_nonface % len(nonfaces)], box, angle, feather=feather)
+            next_nonface += 1
+        scenes.append(Scene(image, numpy.array(face_boxes, numpy.float32).reshape(-1, 4),
+                            numpy.array(face_angles, numpy.float32),
+                            numpy.array(nonface_boxes, numpy.float32).reshape(-1, 4),
+                            numpy.array(nonface_angles, numpy.float32)))
     return scenes

@@ -30,7 +30,13 @@ PIXELS_METRIC = "unseen/pixels/accuracy"
 N_KNOWN = 5
 """The CNN is trained on digits 0 .. N_KNOWN - 1 only."""
 FEATURE_LAYER = "conv2"
-"""The CNN layer whose output describes the unseen digits to the forest."""
+"""The CNN layer whose output describes the unseen digits to the forest, chosen before measuring (as the seed
+chose its layer): the last convolution, whose maps describe parts of digits, below the fully connected layers
+that make up the old task's classifier."""
+FEW_EXAMPLES = 100
+"""How many unseen training digits the notebook's "few examples" exercise fits its forests to."""
+FOREST_SEEDS = 3
+"""How many seeds (0, 1, 2) the notebook grows its forests on pixels and on FEATURE_LAYER with (their spread)."""
 
 
 @dataclass(frozen=True)

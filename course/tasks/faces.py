@@ -6,11 +6,13 @@ the training set multiplied by four with 90/180/270-degree rotations. (The seed 
 weight decay by 0.97 per epoch; here it stays fixed.)
 
 Then what the seed wished it had done: train on images with labelled face positions. Rounds of
-:func:`finetune_on_scenes` paste training faces into training photos, mine the windows the detector
-gets wrong, and train on them.
+:func:`finetune_on_scenes` paste training faces and non-faces into training photos, mine the windows
+the detector gets wrong, and train on them. The training curves are measured on the validation
+crops; the test crops and test scenes are left for the notebook's final figures.
 """
 from __future__ import annotations
 
+import copy
 import functools
 import os
 from dataclasses import dataclass, replace
@@ -22,7 +24,7 @@ import chainer.links as L
 import numpy
 from chainer.training import extensions
 
-from course.data.faces import SOURCES, FaceData, load_faces, make_scenes, read_face_folder, rotate_90s, training_photos
+from course.data.faces import SOURCES, FaceData, load_faces, read_face_folder, rotate_90s
 from course.detection import SEED_SCALES, CNNDetector, mine_windows
 from course.device import get_device
 from course.files import atomic_write, check_writable_folder
@@ -39,17 +41,23 @@ LR = 0.01
 SCALES = ((48, 8), (60, 10), (76, 12), (96, 16))
 """The sliding windows (size, stride): finer than the seed's (48, 16), (72, 24), (144, 48), which were made for
 512-px frames, to frame the scenes' 48-96 px faces."""
-MIN_NEIGHBORS = 2
-"""A detection needs this many overlapping face windows (OpenCV's minNeighbors)."""
-STRICT_THRESHOLD = 0.9
-"""The stricter P(face) threshold, fixed in advance, at which the notebook compares precision with the cascades."""
+FACE_SIZES = (40, 120)
+"""The face sides (px) the cascades search: around the scenes' 48-96 px, as the CNN's windows (``SCALES``) are."""
+THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
+"""The P(face) thresholds tried on the validation scenes (0.5 is the seed's)."""
+MIN_NEIGHBORS = (1, 2, 3, 4)
+"""The numbers of overlapping face windows a detection may need (OpenCV's minNeighbors), tried on validation."""
 
 
 @dataclass(frozen=True)
 class Sizes:
-    """Lesson 4's sizes: the network, the crop classifier's training, the mining rounds and the test scenes.
+    """Lesson 4's sizes: the network, the crop classifier's training, the mining rounds and the scenes.
 
-    Each mining round keeps at most ``max_positives`` framed faces (None: all).
+    ``validation_scenes`` are where the detector's settings are chosen, ``test_scenes`` where the
+    final figures are measured, once.
+
+    Each mining round keeps at most ``max_positives`` framed faces and ``max_negatives`` false alarms
+    (None: all).
     """
 
     insize: int
@@ -61,8 +69,10 @@ class Sizes:
     mining_scenes: int
     finetune_epochs: int
     finetune_batch_size: int
+    validation_scenes: int
     test_scenes: int
     max_positives: int | None
+    max_negatives: int | None
 
 
 @dataclass(frozen=True)
@@ -72,10 +82,12 @@ class Bars:
     min_accuracy: float
 
 
-QUICK = Sizes(insize=24, channels=(8, 16, 32, 32), hidden=64, epochs=5, snapshot_every=500, rounds=2,
-              mining_scenes=30, finetune_epochs=2, finetune_batch_size=50, test_scenes=10, max_positives=None)
+QUICK = Sizes(insize=24, channels=(8, 16, 32, 32), hidden=64, epochs=8, snapshot_every=500, rounds=2,
+              mining_scenes=30, finetune_epochs=2, finetune_batch_size=50, validation_scenes=20, test_scenes=40,
+              max_positives=None, max_negatives=None)
 FULL = replace(QUICK, insize=64, channels=SEED_CHANNELS, hidden=SEED_HIDDEN, epochs=30, snapshot_every=2000, rounds=3,
-               mining_scenes=200, finetune_epochs=10, finetune_batch_size=10, test_scenes=20, max_positives=2000)
+               mining_scenes=200, finetune_epochs=10, finetune_batch_size=10, validation_scenes=100, test_scenes=300,
+               max_positives=2000, max_negatives=4000)
 SIZES = {"quick": QUICK, "full": FULL}
 BARS = {"quick": Bars(min_accuracy=0.95), "full": Bars(min_accuracy=0.95)}
 
@@ -111,39 +123,111 @@ def train_frgnet(model: FrgNet, train: tuple[numpy.ndarray, numpy.ndarray],
                extra_extensions=[extensions.observe_lr()])
 
 
+@dataclass(frozen=True)
+class BatchNormEffect:
+    """What FrgNet's first batch normalisation (``bn1``) does, measured on a batch.
+
+    ``before``, ``train_mode`` and ``test_mode`` hold, per channel of ``conv1``, the (mean, standard
+    deviation) of its outputs over the batch: before ``bn1``, after it in train mode (normalised
+    with the batch's own mean and variance, then scaled by ``gamma`` and shifted by ``beta``) and
+    after it in test mode (normalised with the running averages kept during training). ``moved_*``
+    is how far (the largest change of any value) one image's ``bn1`` output moves when the other
+    images of its batch are replaced, in each mode.
+    """
+
+    before: numpy.ndarray
+    train_mode: numpy.ndarray
+    test_mode: numpy.ndarray
+    gamma: numpy.ndarray
+    beta: numpy.ndarray
+    moved_train_mode: float
+    moved_test_mode: float
+
+
+def batch_norm_effect(model: FrgNet, batch: numpy.ndarray, other_batch: numpy.ndarray) -> BatchNormEffect:
+    """Measure ``model.bn1`` on ``batch`` (N, 1, S, S) in both modes; the first image of ``batch`` is also
+    put in front of ``other_batch`` to see whether its output depends on the rest of its batch.
+
+    In train mode a batch normalisation also updates its running averages; there it runs on a copy
+    of ``bn1``, so the model stays as training left it.
+    """
+    cpu = chainer.backend.CpuDevice()
+
+    def conv1(images):
+        with chainer.no_backprop_mode():
+            return model.conv1(model.xp.asarray(images, numpy.float32) - model.mean)
+
+    def normalised(images, train: bool) -> numpy.ndarray:
+        bn = copy.deepcopy(model.bn1) if train else model.bn1
+        with chainer.using_config("train", train), chainer.no_backprop_mode():
+            return cpu.send(bn(conv1(images)).array)
+
+    def statistics(h: numpy.ndarray) -> numpy.ndarray:
+        return numpy.stack([h.mean(axis=(0, 2, 3)), h.std(axis=(0, 2, 3))], axis=1)
+
+    alone_first = numpy.concatenate([batch[:1], other_batch])
+
+    def moved(train: bool) -> float:
+        return float(numpy.abs(normalised(batch, train)[0] - normalised(alone_first, train)[0]).max())
+
+    return BatchNormEffect(
+        before=statistics(cpu.send(conv1(batch).array)), train_mode=statistics(normalised(batch, True)),
+        test_mode=statistics(normalised(batch, False)), gamma=cpu.send(model.bn1.gamma.array),
+        beta=cpu.send(model.bn1.beta.array), moved_train_mode=moved(True), moved_test_mode=moved(False),
+    )
+
+
 def finetune_on_scenes(model: FrgNet, data: FaceData, *, rounds: int, scenes_per_round: int, epochs: int,
                        lr: float, batch_size: int = 10, out: str | os.PathLike, positive_iou: float = 0.6,
                        negative_iou: float = 0.5, scales: Sequence[tuple[int, int]] = SEED_SCALES,
-                       max_positives: int | None = None, device=None, progress: bool = True,
-                       live_plot: bool | None = None) -> list[History]:
+                       max_positives: int | None = None, max_negatives: int | None = None, device=None,
+                       progress: bool = True, live_plot: bool | None = None) -> list[History]:
     """Teach a crop classifier to work as a detector: mine windows from scenes with known faces, retrain, repeat.
 
-    Each round pastes the *training* faces into the *training* photos (upright and tilted, as
-    :func:`make_scenes` does), collects the windows as the detector sees them with
-    :func:`course.detection.mine_windows` (loosely framed faces, and the false alarms of the current
-    model), adds them to the training set and trains on for ``epochs`` (in ``out/round1``, ``out/round2``...).
-    Windows are cut at ``scales`` (see :class:`course.detection.CNNDetector`); a fine grid frames each
-    face many times, so at most ``max_positives`` framed faces (a seeded random choice) join per round.
-    Test faces and test photos are never used. Returns each round's history.
+    Each round pastes the *training* faces and non-faces into the *training* photos (upright and
+    tilted, feathered, as :meth:`course.data.faces.FaceData.scenes` does), collects the windows as
+    the detector sees them with :func:`course.detection.mine_windows` (loosely framed faces, and the
+    false alarms of the current model), adds them to the training set and trains on for ``epochs``
+    (in ``out/round1``, ``out/round2``...), measured on the validation crops. The training crops and
+    the framed faces join turned by 90, 180 and 270 degrees too, as in :func:`train_frgnet` (a face
+    turned is still a face); the false alarms join as they were mined, the clutter the scenes hold,
+    which keeps each round four times smaller than turning them all. Windows are cut at
+    ``scales`` (see :class:`course.detection.CNNDetector`); a fine grid frames each face many times,
+    and a poor model raises many false alarms, so at most ``max_positives`` framed faces and
+    ``max_negatives`` false alarms (seeded random choices; None: all) join per round. Validation and
+    test scenes are never used. Returns each round's history.
     """
-    x, t = data.train
-    photos = training_photos()
+    x, t = rotate_90s(*data.train)
     histories = []
     for r in range(1, rounds + 1):
-        scenes = make_scenes(data.training_faces(), scenes_per_round, photos=photos, seed=1000 + r)
+        scenes = data.scenes("train", scenes_per_round, seed=1000 + r)
         detector = CNNDetector(model, scales=scales, device=device)  # mines single windows: min_neighbors=1
         windows, labels = mine_windows(detector, scenes, positive_iou=positive_iou, negative_iou=negative_iou)
-        if max_positives is not None and labels.sum() > max_positives:  # a fine grid frames each face many times
-            positives = numpy.flatnonzero(labels == 1)
-            dropped = numpy.random.RandomState(r).choice(positives, len(positives) - max_positives, replace=False)
-            windows, labels = numpy.delete(windows, dropped, axis=0), numpy.delete(labels, dropped)
-        x, t = numpy.concatenate([x, windows]), numpy.concatenate([t, labels])
+        windows, labels = _at_most(windows, labels, {1: max_positives, 0: max_negatives}, seed=r)
+        faces, face_labels = rotate_90s(windows[labels == 1], labels[labels == 1])
+        x = numpy.concatenate([x, faces, windows[labels == 0]])
+        t = numpy.concatenate([t, face_labels, labels[labels == 0]])
         histories.append(train_frgnet(
-            model, (x, t), data.test, epochs=epochs, batch_size=batch_size, lr=lr, out=Path(out) / f"round{r}",
-            device=device, progress=progress, live_plot=live_plot,
+            model, (x, t), data.validation, epochs=epochs, batch_size=batch_size, lr=lr, out=Path(out) / f"round{r}",
+            rotate=False, device=device, progress=progress, live_plot=live_plot,
             title=f"round {r}: + {int(labels.sum())} framed faces, {int((labels == 0).sum())} false alarms",
         ))
     return histories
+
+
+def _at_most(windows: numpy.ndarray, labels: numpy.ndarray, most: dict[int, int | None], *,
+             seed: int) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """``windows`` and ``labels`` with at most ``most[label]`` of each label (a seeded random choice; None: all)."""
+    rng = numpy.random.RandomState(seed)
+    dropped = []
+    for label, limit in most.items():
+        members = numpy.flatnonzero(labels == label)
+        if limit is not None and len(members) > limit:
+            dropped.append(rng.choice(members, len(members) - limit, replace=False))
+    if not dropped:
+        return windows, labels
+    dropped = numpy.concatenate(dropped)
+    return numpy.delete(windows, dropped, axis=0), numpy.delete(labels, dropped)
 
 
 def build_frgnet(sizes: Sizes | None = None, *, profile: str | None = None) -> FrgNet:
@@ -167,12 +251,13 @@ def train(out: str | os.PathLike, *, sizes: Sizes | None = None, profile: str | 
     data = load_faces(source, size.insize)
     model = build_frgnet(size)
     history = train_frgnet(
-        model, data.train, data.test, epochs=size.epochs, lr=LR, out=out / "classifier", device=device,
+        model, data.train, data.validation, epochs=size.epochs, lr=LR, out=out / "classifier", device=device,
         snapshot_every=size.snapshot_every, progress=progress, live_plot=live_plot, title="FrgNet: face or not?",
     )
     rounds = finetune_on_scenes(
         model, data, rounds=size.rounds, scenes_per_round=size.mining_scenes, epochs=size.finetune_epochs,
-        lr=LR, batch_size=size.finetune_batch_size, scales=SCALES, max_positives=size.max_positives, out=out,
+        lr=LR, batch_size=size.finetune_batch_size, scales=SCALES, max_positives=size.max_positives,
+        max_negatives=size.max_negatives, out=out,
         device=device, progress=progress, live_plot=live_plot)
     history = rounds[-1] if rounds else history
     save_model(model, out / "model.npz")
