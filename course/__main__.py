@@ -1,4 +1,4 @@
-"""Command line: ``python -m course doctor | train NAME | evaluate NAME | download NAME``.
+"""Command line: ``python -m course doctor | train NAME | evaluate NAME | download NAME | morph A B``.
 
 Bad input (a missing file, a folder that cannot be written, an unknown source or size) is reported
 as one line starting with ``error:`` and exit status 2, before any long work starts; anything else
@@ -24,6 +24,8 @@ class _Parser(argparse.ArgumentParser):
 
     def format_help(self) -> str:
         command = self.prog.rsplit(" ", 1)[-1]
+        if command == "morph":  # not a task command
+            return super().format_help()
         lines = []
         for t in all_tasks():
             if command == "train":
@@ -52,7 +54,8 @@ def train(args: argparse.Namespace) -> int:
     out = check_writable_folder(args.out)
     _, history, _ = lesson.train(out, sizes=sizes, device=device, source=args.source, live_plot=False)
     print(f"{lesson.metric.replace('/main/', ' ')} {history.last(lesson.metric):.4f}")
-    print(f"model written to {out / 'model.npz'}")
+    for model in sorted(out.glob("*.npz")):  # model.npz; lesson 6: generator, discriminator, vectorizer
+        print(f"model written to {model}")
     return 0
 
 
@@ -78,6 +81,19 @@ def download(args: argparse.Namespace) -> int:
     if lesson.download is None:
         raise InputError(f"{args.name} needs no download: its data ships with the installed packages")
     print(f"{args.name} data is in {lesson.download()}")
+    return 0
+
+
+def morph(args: argparse.Namespace) -> int:
+    """Lesson 6: morph one image into another with a trained generator and Vectorizer; write the strip."""
+    from course.tasks.dcgan import morph_files
+
+    for path in (args.a, args.b):
+        if not Path(path).is_file():
+            raise DataError(f"{path} does not exist or is not a file: give two image files (PNG, JPEG...)")
+    written = morph_files(args.model, args.a, args.b, steps=args.steps, out=args.out, spherical=args.spherical,
+                          device=get_device(args.device))
+    print(f"{args.steps} images from {args.a} to {args.b} written to {written}")
     return 0
 
 
@@ -108,6 +124,17 @@ def _parser() -> argparse.ArgumentParser:
     command = commands.add_parser("download", help="download a data set into datasets/ (needs the internet)")
     command.add_argument("name", choices=list(TASKS))
     command.set_defaults(run=download)
+
+    command = commands.add_parser("morph", help="lesson 6: morph image A into image B with a trained DCGAN")
+    command.add_argument("a", metavar="A", help="the image to start from (any format OpenCV reads)")
+    command.add_argument("b", metavar="B", help="the image to end with")
+    command.add_argument("--model", required=True,
+                         help="the --out folder of `train dcgan` (generator.npz, vectorizer.npz)")
+    command.add_argument("--steps", type=int, default=8, help="images in the strip, both ends included (default 8)")
+    command.add_argument("--out", required=True, help="the picture to write, e.g. strip.png")
+    command.add_argument("--spherical", action="store_true", help="interpolate along a great circle, not a line")
+    command.add_argument("--device", help="Chainer device (default: auto)")
+    command.set_defaults(run=morph)
     return parser
 
 

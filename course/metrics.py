@@ -205,3 +205,94 @@ def mean_and_spread(values: Sequence[float]) -> tuple[float, float]:
         raise ValueError(f"give two or more values (one per seed or split), not {values.shape}")
     return float(values.mean()), float(values.std(ddof=1))
 
+
+# --- samples of a generative model (lesson 6) -----------------------------------------------------
+# A GAN's samples have no labels to compare with, so a classifier trained on the real data judges
+# them: how sure it is about each sample, which classes it sees, and how far the samples' features
+# lie from real images' features.
+
+def _probabilities(probabilities) -> numpy.ndarray:
+    p = numpy.asarray(probabilities, dtype=numpy.float64)
+    if p.ndim != 2 or not len(p):
+        raise ValueError(f"give one row of class probabilities per sample, shape (N, classes), not {p.shape}")
+    return p
+
+
+def confident_fraction(probabilities, threshold: float = 0.9) -> float:
+    """The fraction of samples whose most likely class has probability >= ``threshold`` (rows of softmax outputs)."""
+    return float((_probabilities(probabilities).max(axis=1) >= threshold).mean())
+
+
+def mean_top_confidence(probabilities) -> float:
+    """The mean, over samples, of the probability of each sample's most likely class."""
+    return float(_probabilities(probabilities).max(axis=1).mean())
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which classes a set of samples holds: ``shares[c]`` is the fraction classified as class ``c``."""
+
+    shares: numpy.ndarray
+
+    @property
+    def classes_seen(self) -> int:
+        """How many classes appear at all, in one sample or more."""
+        return int((self.shares > 0).sum())
+
+    def classes_with(self, min_share: float) -> int:
+        """How many classes make up ``min_share`` of the samples or more (e.g. 0.02: 2%)."""
+        return int((self.shares >= min_share).sum())
+
+    def __str__(self) -> str:
+        return " ".join(f"{c}:{share:.1%}" for c, share in enumerate(self.shares))
+
+
+def mode_coverage(predicted, n_classes: int) -> Coverage:
+    """Each class's share of the samples, from class indices or probabilities (N, classes).
+
+    A generator that draws only some of the classes (mode collapse) leaves the others at 0.
+    """
+    classes = as_classes(predicted)
+    if classes.ndim != 1 or not len(classes):
+        raise ValueError(f"give one prediction per sample, not shape {classes.shape}")
+    if classes.min() < 0 or classes.max() >= n_classes:
+        raise ValueError(f"predicted classes must lie in 0..{n_classes - 1}")
+    return Coverage(numpy.bincount(classes, minlength=n_classes) / len(classes))
+
+
+def frechet_distance(features_a, features_b) -> float:
+    """The Fréchet distance between two sets of feature vectors (N, D) and (M, D), each seen as a Gaussian.
+
+    ``|mu_a - mu_b|^2 + Tr(C_a + C_b - 2 (C_a C_b)^(1/2))`` with each set's mean ``mu`` and covariance
+    ``C`` (``numpy.cov``, N - 1 in the denominator; the square root is SciPy's ``sqrtm``). This is
+    FID's formula; FID itself takes the features from the Inception network, which the course replaces
+    with its own CNN, so numbers here are not comparable with published FIDs. 0 for two sets with the
+    same mean and covariance. Each set needs more vectors than dimensions, or its covariance is singular
+    and the distance is noise.
+    """
+    import warnings
+
+    from scipy.linalg import LinAlgWarning, sqrtm
+
+    a, b = (numpy.asarray(f, dtype=numpy.float64) for f in (features_a, features_b))
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+        raise ValueError(f"give two sets of feature vectors (N, D) of the same D, not {a.shape} and {b.shape}")
+    smallest = min(len(a), len(b))
+    if smallest <= a.shape[1]:
+        raise ValueError(f"{smallest} feature vectors of {a.shape[1]} dimensions are too few: each set needs more "
+                         f"vectors than dimensions (give at least {a.shape[1] + 1}), or its covariance is singular")
+    if not (numpy.isfinite(a).all() and numpy.isfinite(b).all()):
+        raise ValueError("some features are NaN or infinite: the network that produced them has diverged")
+    mean_a, mean_b = a.mean(axis=0), b.mean(axis=0)
+    cov_a, cov_b = numpy.atleast_2d(numpy.cov(a, rowvar=False)), numpy.atleast_2d(numpy.cov(b, rowvar=False))
+    with warnings.catch_warnings():
+        # Features after a ReLU often hold units that never fire, so the product is singular; its square
+        # root (with zero eigenvalues) is still what the formula needs.
+        warnings.simplefilter("ignore", LinAlgWarning)
+        root = sqrtm(cov_a @ cov_b)
+        if not numpy.isfinite(root).all():  # nudge both covariances off singularity (as pytorch-fid does)
+            nudge = numpy.eye(len(cov_a)) * 1e-6
+            root = sqrtm((cov_a + nudge) @ (cov_b + nudge))
+    root = numpy.real(root)  # rounding leaves tiny imaginary parts
+    distance = ((mean_a - mean_b) ** 2).sum() + numpy.trace(cov_a) + numpy.trace(cov_b) - 2 * numpy.trace(root)
+    return float(max(distance, 0.0))

@@ -16,6 +16,7 @@ TASKS: dict[str, str] = {
     "style": "course.tasks.style",
     "faces": "course.tasks.faces",
     "ranknet": "course.tasks.ranknet",
+    "dcgan": "course.tasks.dcgan",
     "classic": "course.tasks.classic",
 }
 """Task name -> the module that defines its ``TASK``, in lesson order."""

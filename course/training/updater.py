@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Callable
 
 import chainer
+import chainer.functions as F
 import numpy
 from chainer.training import StandardUpdater
 
@@ -176,3 +177,37 @@ class GANUpdater(SeededUpdater):
 
     def _convert(self, batch):
         return chainer.dataset.convert._call_converter(self.converter, batch, self.input_device)
+
+
+class VectorizerUpdater(SeededUpdater):
+    """One step of the seed's Vectorizer: fresh pairs ``(z, G(z))``, and V learns to give back z (MSE).
+
+    ``optimizer`` is set up on the Vectorizer. Every step draws new z with ``make_z(n, xp)`` (from
+    the global generator, reseeded every iteration, so a resumed run draws the same pairs), renders
+    them with the fixed ``generator`` (test mode, no gradient), passes the images through ``augment``
+    (e.g. :func:`course.data.generative.random_margins`, so V also copes with images framed a little
+    differently from G's) and updates V on ``mean((V(x) - z)^2)``, reported as ``main/loss``. The
+    iterator only sets the pace: each of its batches is one step's number of pairs, and its epochs
+    are the run's.
+    """
+
+    def __init__(self, iterator, optimizer, *, seed: int, device, converter=None, generator: chainer.Link,
+                 make_z: Callable, augment: Callable | None = None):
+        super().__init__(iterator, optimizer, seed=seed, device=device, converter=converter)
+        self.generator, self.make_z, self.augment = generator, make_z, augment
+
+    def update_core(self):
+        iterator, optimizer = self.get_iterator("main"), self.get_optimizer("main")
+        z = self.make_z(len(iterator.next()), self.device.xp)
+        with chainer.using_config("train", False), chainer.no_backprop_mode():
+            images = self.generator(z).array
+        if self.augment is not None:
+            images = self.augment(images)
+        vectorizer = optimizer.target
+        loss = F.mean_squared_error(vectorizer(images), z)
+        vectorizer.cleargrads()
+        loss.backward()
+        optimizer.update()
+        chainer.report({"loss": loss}, vectorizer)
+        if self.auto_new_epoch and iterator.is_new_epoch:
+            optimizer.new_epoch(auto=True)
