@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 CUDA   ?= 12x
 PYTEST_ARGS ?=
 
-.PHONY: lab test gpu doctor clean
+.PHONY: lab test browser gpu doctor clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: run make PYTHON=python3.11 ...")'
@@ -30,10 +30,27 @@ lab: $(STAMP)
 # thread: on a busy or small machine, BLAS threads fighting over the cores made lessons 3-5x slower.
 # A notebook cell that runs past 300 s fails (the slowest takes about 45 s) instead of stalling CI.
 TEST_WORKERS ?= auto
-test: $(STAMP)
-	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+test: $(STAMP) browser
+	CHROMIUM=$(CHROMIUM) OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
 	$(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=300 -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile \
 		tests notebooks solutions $(PYTEST_ARGS)
+
+# tests/test_browser.py uses the widgets in JupyterLab in headless Chromium, through Playwright
+# (pinned in requirements.txt). Playwright's own browser download cannot be reached here, so the
+# test drives Debian's `chromium`: installed with apt-get when it is missing and we are root (as CI
+# is); otherwise this says what to run, and the test fails saying the same.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then \
+		true; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's chromium for tests/test_browser.py"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+			|| echo "apt-get could not install chromium: tests/test_browser.py will fail"; \
+	else \
+		echo "tests/test_browser.py needs Chromium at $(CHROMIUM): run  sudo apt-get install chromium"; \
+		echo "(or make test CHROMIUM=/path/to/chromium); until then that test fails"; \
+	fi
 
 gpu: $(STAMP)
 	$(PY) -m pip install "cupy-cuda$(CUDA)[ctk]"

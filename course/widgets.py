@@ -29,9 +29,11 @@ class RatingPanel:
     """Show ``images`` one at a time; buttons 1..``levels`` rate the image and move on.
 
     ``next`` moves on without rating, ``undo`` goes back to the previous image and forgets its
-    rating. The line below the buttons counts the ratings given so far. :meth:`rated` returns what you
-    rated, ready for :func:`course.training.train_ranknet`; :meth:`save` writes it as a rated folder
-    (``images.npy`` + ``ratings.txt``) that ``python -m course train ranknet --source FOLDER`` reads.
+    rating. The line below the buttons counts the ratings given so far. The picture is shown at
+    ``scale`` screen pixels per image pixel, a fixed size, so that it never stretches to the width of
+    the notebook and pushes the buttons out of view. :meth:`rated` returns what you rated, ready for
+    :func:`course.training.train_ranknet`; :meth:`save` writes it as a rated folder (``images.npy`` +
+    ``ratings.txt``) that ``python -m course train ranknet --source FOLDER`` reads.
     """
 
     def __init__(self, images: numpy.ndarray, *, levels: int = 5, scale: int = 6):
@@ -46,7 +48,9 @@ class RatingPanel:
         self.ratings: dict[int, int] = {}  # image index -> rating
         self.position = 0  # the index of the image on show; len(images) once all were seen
         self._visited: list[int] = []  # images left behind, by rating or by "next", for undo
-        self.picture = widgets.Image(format="png")
+        height, width = self.images.shape[2:]
+        self.picture = widgets.Image(format="png", layout=widgets.Layout(
+            width=f"{width * scale}px", height=f"{height * scale}px", flex="none"))
         self.rate_buttons = [widgets.Button(description=str(value), layout=widgets.Layout(width="3em"))
                              for value in range(1, levels + 1)]
         for value, button in enumerate(self.rate_buttons, start=1):
@@ -120,8 +124,123 @@ class RatingPanel:
             button.disabled = self.done
         self.next_button.disabled = self.done
         self.undo_button.disabled = not self._visited
-        counts = "  ".join(f"{value}: {n}" for value, n in self.counts().items())
+        counts = ", ".join(f"{value}: {n}" for value, n in self.counts().items())  # HTML collapses double spaces
         self.status.value = f"{where} · {len(self.ratings)} rated · {counts}"
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
+class MorphPanel:
+    """Morph one image into another live: two pickers choose images A and B, a slider moves t from 0 to 1.
+
+    ``images`` (N, C, H, W) in [-1, 1] are the images to choose from, ``names`` what the pickers call
+    them (default ``image 0``, ``image 1``...). The Vectorizer finds each image's z once; the picture
+    then shows A, the generator's image for the point at ``t`` on the way from z_A to z_B (linear, or
+    along a great circle with the ``spherical`` box), and B. Every control calls a plain method
+    (:meth:`pick_a`, :meth:`pick_b`, :meth:`set_t`, :meth:`set_spherical`), so the panel also works,
+    and is tested, without a browser. The picture keeps a fixed size: ``scale`` screen pixels per
+    image pixel (default: about 128 pixels an image).
+    """
+
+    def __init__(self, generator, vectorizer, images: numpy.ndarray, names=None, *, a: int = 0, b: int = 1,
+                 scale: int | None = None, device=None):
+        import ipywidgets as widgets
+
+        from course.models import predict
+
+        self.images = numpy.asarray(images, numpy.float32)
+        if self.images.ndim != 4 or len(self.images) < 2:
+            raise ValueError(f"give at least two images (N, C, H, W) to morph between, not shape {self.images.shape}")
+        self.names = [f"image {i}" for i in range(len(self.images))] if names is None else [str(n) for n in names]
+        if len(self.names) != len(self.images):
+            raise ValueError(f"{len(self.names)} names for {len(self.images)} images: give one name per image")
+        self.generator, self.device = generator, device
+        self.z = predict(vectorizer, self.images, device=device)
+        self.a, self.b, self.t, self.spherical = self._index(a), self._index(b), 0.5, False
+        self.scale = scale or max(1, round(128 / self.images.shape[-1]))
+        options = list(zip(self.names, range(len(self.names))))
+        self.picker_a = widgets.Dropdown(options=options, value=self.a, description="A")
+        self.picker_b = widgets.Dropdown(options=options, value=self.b, description="B")
+        self.slider = widgets.FloatSlider(value=self.t, min=0, max=1, step=0.05, description="t",
+                                          continuous_update=True, readout_format=".2f")
+        self.spherical_box = widgets.Checkbox(value=False, description="spherical")
+        self._syncing = False  # True while _refresh moves the controls to match a method called from code
+        for control, method in ((self.picker_a, self.pick_a), (self.picker_b, self.pick_b), (self.slider, self.set_t),
+                                (self.spherical_box, self.set_spherical)):
+            control.observe(lambda change, method=method: None if self._syncing else method(change["new"]),
+                            names="value")
+        height, width = self.render().shape[:2]
+        self.picture = widgets.Image(format="png", layout=widgets.Layout(
+            width=f"{width * self.scale}px", height=f"{height * self.scale}px", flex="none"))
+        self.status = widgets.HTML()
+        self.widget = widgets.VBox([widgets.HBox([self.picker_a, self.picker_b, self.spherical_box]), self.slider,
+                                    self.picture, self.status])
+        self._refresh()
+
+    def _index(self, index) -> int:
+        if isinstance(index, bool) or not isinstance(index, (int, numpy.integer)) or not 0 <= index < len(self.images):
+            raise ValueError(f"pick an image by its index, 0 to {len(self.images) - 1}, not {index!r}")
+        return int(index)
+
+    def pick_a(self, index: int) -> None:
+        """Start the morph from image ``index``."""
+        self.a = self._index(index)
+        self._refresh()
+
+    def pick_b(self, index: int) -> None:
+        """End the morph at image ``index``."""
+        self.b = self._index(index)
+        self._refresh()
+
+    def set_t(self, t: float) -> None:
+        """Show the point ``t`` of the way from A (0) to B (1)."""
+        if isinstance(t, bool) or not isinstance(t, (int, float, numpy.floating, numpy.integer)) or not 0 <= t <= 1:
+            raise ValueError(f"t is a fraction from 0 (image A) to 1 (image B), not {t!r}")
+        self.t = float(t)
+        self._refresh()
+
+    def set_spherical(self, spherical: bool) -> None:
+        """Interpolate along a great circle (True) or a straight line (False)."""
+        self.spherical = bool(spherical)
+        self._refresh()
+
+    def z_at(self, t: float | None = None) -> numpy.ndarray:
+        """The point (z_size,) at ``t`` (default: the slider's) on the way from A's z to B's."""
+        from course.models.dcgan import lerp, slerp
+
+        t = self.t if t is None else t
+        return (slerp if self.spherical else lerp)(self.z[self.a], self.z[self.b], t)[0]
+
+    def morphed(self, t: float | None = None) -> numpy.ndarray:
+        """The generator's image (C, H, W) in [-1, 1] at ``t`` (default: the slider's)."""
+        from course.models import predict
+
+        return predict(self.generator, self.z_at(t)[None], device=self.device)[0]
+
+    def render(self) -> numpy.ndarray:
+        """The picture on show, HWC in [0, 1] (grey for one channel): A, the morph at t, B, side by side."""
+        from course.images import tile
+
+        shown = numpy.stack([self.images[self.a], self.morphed(), self.images[self.b]])
+        return tile(numpy.clip((shown + 1) / 2, 0, 1), columns=3, gap=2)
+
+    def _refresh(self) -> None:
+        from course.images import to_chw
+
+        self._syncing = True
+        try:  # a method called from code: move its control too
+            for control, value in ((self.picker_a, self.a), (self.picker_b, self.b), (self.slider, self.t),
+                                   (self.spherical_box, self.spherical)):
+                control.value = value
+        finally:
+            self._syncing = False
+        self.picture.value = _png(to_chw(self.render()), self.scale)
+        way = "along a great circle" if self.spherical else "on a straight line"
+        self.status.value = (f"{self.names[self.a]} → {self.names[self.b]}: t = {self.t:.2f} of the way {way} "
+                             f"from A's z to B's")
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
