@@ -30,6 +30,12 @@ def test_train_classifier_learns_and_writes_log_and_model(small_digits, tmp_path
     numpy.testing.assert_array_equal(predict(reloaded, x), predict(model, x))
 
 
+def test_without_out_training_writes_into_a_new_temporary_folder(small_digits):
+    history = course.train_classifier(MLP(n_hidden=16), *small_digits, epochs=1, batch_size=50, progress=False)
+    assert history.out.is_dir() and history.out.name.startswith("course-training-")
+    assert (history.out / "model.npz").is_file() and (history.out / "log.json").is_file()
+
+
 def _weights(path):
     with numpy.load(path) as npz:
         return {k: npz[k] for k in npz.files}

@@ -35,7 +35,7 @@ from chainer.functions.connection.convolution_2d import Convolution2DFunction
 from chainer.utils import conv
 
 __all__ = ["ConvolutionGradW", "ConvolutionGradX", "ConvolutionPlan", "convolution_and_windows", "fast_methods",
-           "used_fast_path"]
+           "planned_methods", "used_fast_path"]
 
 _FAST_DTYPES = (numpy.float32, numpy.float64)  # float16 has no BLAS, and its rounding would differ
 _PLAN = "_course_plan"  # on a Convolution2DFunction node: its ConvolutionPlan when the fast path ran
@@ -188,28 +188,39 @@ def _backward(node: Convolution2DFunction, plan: ConvolutionPlan, indexes: tuple
     return grads
 
 
-def fast_methods(forward_cpu: Callable, backward: Callable) -> dict[str, Callable]:
-    """``Convolution2DFunction``'s ``forward_cpu`` and ``backward`` on the fast kernel.
+def planned_methods(attribute: str, fast_plan: Callable, fast_forward: Callable, fast_backward: Callable,
+                    ) -> Callable[[Callable, Callable], dict[str, Callable]]:
+    """Build :func:`fast_methods` for a function node whose fast path is decided by a plan.
 
-    ``forward_cpu`` and ``backward`` are Chainer's own methods, called wherever the fast path
-    does not apply (see the module docstring).
+    ``fast_plan(node, inputs)`` returns the plan, or None where Chainer's own code must run;
+    ``fast_forward(node, plan, inputs)`` computes the forward pass and stores the plan on the node
+    as ``attribute``; ``fast_backward(node, plan, indexes, grad_outputs)`` returns the gradients of
+    a node whose forward pass was fast. The convolution and the deconvolution are built this way.
     """
 
-    def fast_forward_cpu(self, inputs):
-        """Chainer's ``forward_cpu``, on the course's kernel where it reproduces Chainer's results."""
-        plan = _fast_plan(self, inputs)
-        if plan is None:
-            return forward_cpu(self, inputs)
-        return _forward(self, plan, inputs)
+    def methods(forward_cpu: Callable, backward: Callable) -> dict[str, Callable]:
+        def fast_forward_cpu(self, inputs):
+            """Chainer's ``forward_cpu``, on the course's kernel where it reproduces Chainer's results."""
+            plan = fast_plan(self, inputs)
+            if plan is None:
+                return forward_cpu(self, inputs)
+            return fast_forward(self, plan, inputs)
 
-    def fast_backward(self, indexes, grad_outputs):
-        """Chainer's ``backward``, on the course's kernels when the forward pass was."""
-        plan = self.__dict__.get(_PLAN)
-        if plan is None:
-            return backward(self, indexes, grad_outputs)
-        return _backward(self, plan, indexes, grad_outputs)
+        def fast_backward_method(self, indexes, grad_outputs):
+            """Chainer's ``backward``, on the course's kernels when the forward pass was."""
+            plan = self.__dict__.get(attribute)
+            if plan is None:
+                return backward(self, indexes, grad_outputs)
+            return fast_backward(self, plan, indexes, grad_outputs)
 
-    return {"forward_cpu": fast_forward_cpu, "backward": fast_backward}
+        return {"forward_cpu": fast_forward_cpu, "backward": fast_backward_method}
+
+    return methods
+
+
+fast_methods = planned_methods(_PLAN, _fast_plan, _forward, _backward)
+"""``Convolution2DFunction``'s ``forward_cpu`` and ``backward`` on the fast kernel, from Chainer's own
+two methods (called wherever the fast path does not apply, see the module docstring)."""
 
 
 def used_fast_path(node: function_node.FunctionNode) -> bool:

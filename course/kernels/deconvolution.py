@@ -27,15 +27,13 @@ backpropagation works.
 """
 from __future__ import annotations
 
-from typing import Callable
-
 import chainer
 import numpy
 from chainer import function_node
 from chainer.backends import intel64
 from chainer.functions.connection.deconvolution_2d import Deconvolution2DFunction
 
-from course.kernels.convolution import ConvolutionGradW, ConvolutionPlan, convolution_and_windows
+from course.kernels.convolution import ConvolutionGradW, ConvolutionPlan, convolution_and_windows, planned_methods
 
 __all__ = ["fast_methods", "used_fast_path"]
 
@@ -93,28 +91,9 @@ def _backward(node: Deconvolution2DFunction, plan: ConvolutionPlan, indexes: tup
     return grads
 
 
-def fast_methods(forward_cpu: Callable, backward: Callable) -> dict[str, Callable]:
-    """``Deconvolution2DFunction``'s ``forward_cpu`` and ``backward`` on the fast kernel.
-
-    ``forward_cpu`` and ``backward`` are Chainer's own methods, called wherever the fast path
-    does not apply (see the module docstring).
-    """
-
-    def fast_forward_cpu(self, inputs):
-        """Chainer's ``forward_cpu``, on the course's kernel where it reproduces Chainer's results."""
-        plan = _fast_plan(self, inputs)
-        if plan is None:
-            return forward_cpu(self, inputs)
-        return _forward(self, plan, inputs)
-
-    def fast_backward(self, indexes, grad_outputs):
-        """Chainer's ``backward``, on the course's kernels when the forward pass was."""
-        plan = self.__dict__.get(_PLAN)
-        if plan is None:
-            return backward(self, indexes, grad_outputs)
-        return _backward(self, plan, indexes, grad_outputs)
-
-    return {"forward_cpu": fast_forward_cpu, "backward": fast_backward}
+fast_methods = planned_methods(_PLAN, _fast_plan, _forward, _backward)
+"""``Deconvolution2DFunction``'s ``forward_cpu`` and ``backward`` on the fast kernel, from Chainer's own
+two methods (called wherever the fast path does not apply, see the module docstring)."""
 
 
 def used_fast_path(node: function_node.FunctionNode) -> bool:

@@ -161,7 +161,7 @@ def fit(
     ``functools.partial``). When training ends, each link of ``save`` is written to ``out/NAME.npz``
     (e.g. ``{"model": predictor}`` -> ``out/model.npz``); ``out=None`` is a new temporary folder.
     """
-    out = check_writable_folder(out) if out is not None else _default_out("training")
+    out = check_writable_folder(out) if out is not None else Path(tempfile.mkdtemp(prefix="course-training-"))
     dataset, size = as_dataset(train)
     iterator = chainer.iterators.SerialIterator(dataset, batch_size)
     updater = updater_class(iterator, optimizers, seed=seed, device=device, converter=converter)
