@@ -4,6 +4,8 @@ Each shim below names what it replaces and why. :func:`apply` runs them once, be
 first imported; ``import course`` calls it, so every notebook and command gets them for free.
 Nothing here changes Chainer's behaviour beyond making removed APIs available again to it alone,
 except ``numpy.sctypes``, which Chainer reads at import time from the ``numpy`` module itself.
+ChainerMN (``import chainermn``, inside the chainer package) is patched when it is first imported,
+not before: importing it starts MPI.
 """
 from __future__ import annotations
 
@@ -134,6 +136,84 @@ def _protobuf_needs_rebuilt_caffe_pb2() -> bool:
     return int(version.split(".")[0]) >= 4
 
 
+_CHAINERMN_MEMORY = "chainermn.communicators._memory_utility"
+
+
+def _unpack_params(params, attr_name, buffer, transfer_dtype, zero_fill, stream=None):
+    """ChainerMN's ``unpack_params``, with ``xp.asarray(v, dtype=...)`` for ``xp.array(v, copy=False, dtype=...)``.
+
+    The GPU communicators (``pure_nccl``, ``flat``) send gradients in one buffer of
+    ``transfer_dtype`` (e.g. float16 gradients as float32) and convert them back here. NumPy 2
+    (and CuPy 14, which follows it) made ``copy=False`` mean "never copy" and raise
+    ``ValueError: Unable to avoid copy`` whenever the dtype changes, which is always the case on
+    that line; ``asarray`` is what ``copy=False`` used to mean. Otherwise this is the original.
+    """
+    if len(params) == 0:
+        return
+    import chainer
+
+    xp = chainer.backend.get_array_module(getattr(params[0], attr_name))
+    offset = 0
+    for param in params:
+        v = getattr(param, attr_name)
+        if attr_name == "grad" and v is None and zero_fill:
+            v = param.xp.empty_like(param.data)
+            setattr(param, attr_name, v)
+        size = v.size * numpy.dtype(transfer_dtype).itemsize
+        grad_dtype = v.dtype
+        if grad_dtype != transfer_dtype:
+            v = xp.asarray(v, dtype=transfer_dtype)
+        buffer.to_device(v, size, offset, stream)
+        offset += size
+        if grad_dtype != transfer_dtype:
+            getattr(param, attr_name)[...] = v.astype(grad_dtype)
+
+
+def _patch_chainermn_memory_utility(module: types.ModuleType) -> None:
+    module.unpack_params = _unpack_params
+
+
+class _PatchAfterImport(importlib.abc.MetaPathFinder):
+    """Run ``patch(module)`` right after the module ``name`` is first imported, by whoever imports it.
+
+    For ChainerMN, which ``import course`` must not import: importing it initialises MPI.
+    """
+
+    def __init__(self, name: str, patch):
+        self.name, self.patch = name, patch
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname != self.name:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None:
+            return None
+        spec.loader = _PatchingLoader(spec.loader, self.patch)
+        return spec
+
+
+class _PatchingLoader(importlib.abc.Loader):
+    """A module's own loader, then a patch."""
+
+    def __init__(self, loader, patch):
+        self.loader, self.patch = loader, patch
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        self.loader.exec_module(module)
+        self.patch(module)
+
+
+def _patch_chainermn() -> None:
+    """Fix ChainerMN 7.8.1 (``import chainermn``, inside the chainer package) for NumPy 2, when it is imported."""
+    if _CHAINERMN_MEMORY in sys.modules:
+        _patch_chainermn_memory_utility(sys.modules[_CHAINERMN_MEMORY])
+    elif not any(isinstance(f, _PatchAfterImport) and f.name == _CHAINERMN_MEMORY for f in sys.meta_path):
+        sys.meta_path.insert(0, _PatchAfterImport(_CHAINERMN_MEMORY, _patch_chainermn_memory_utility))
+
+
 def apply() -> None:
     """Install every shim; safe to call more than once.
 
@@ -151,4 +231,5 @@ def apply() -> None:
     ):
         sys.meta_path.insert(0, _CaffePb2Finder())
     _patch_resize_images()
+    _patch_chainermn()
     _applied = True

@@ -64,9 +64,10 @@ def check_writable_folder(folder: str | os.PathLike) -> Path:
         raise DataError(f"{folder} is a file, not a folder: give --out a folder (it is created if missing).")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        with atomic_write(folder / ".write-test", "wb"):
+        probe = folder / f".write-test-{os.getpid()}"  # one per process: data-parallel processes check the same folder
+        with atomic_write(probe, "wb"):
             pass
-        (folder / ".write-test").unlink()
+        probe.unlink()
     except OSError as error:
         raise DataError(f"cannot write in {folder} ({error.strerror or error}): choose a folder you can write to.") from None
     return folder

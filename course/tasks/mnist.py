@@ -98,22 +98,24 @@ def mnist_augmenter(shift: int):
 
 
 def train(out: str | os.PathLike, *, sizes: Sizes | None = None, profile: str | None = None, device=None,
-          source: str = "auto", progress: bool = True,
-          live_plot: bool | None = None) -> tuple[MnistCNN, History, MnistData]:
+          source: str = "auto", progress: bool = True, live_plot: bool | None = None,
+          communicator=None) -> tuple[MnistCNN, History, MnistData]:
     """Train lesson 2's CNN with ``sizes`` (default: the profile's); writes ``out/model.npz`` and ``out/log.json``.
 
-    Run again with the same ``out`` and it resumes from the newest snapshot there.
+    Run again with the same ``out`` and it resumes from the newest snapshot there. With a ChainerMN
+    ``communicator`` (lesson 11) this is one of several processes training data parallel,
+    ``batch_size`` digits each per step (see :mod:`course.training.distributed`).
     """
     size = pick_sizes(SIZES, sizes, profile)
     check_writable_folder(out)
-    data = load_mnist(source).limit(size.train_limit)
+    data = load_mnist(source, verbose=communicator is None or communicator.rank == 0).limit(size.train_limit)
     set_seed(0)
     model = MnistCNN()
     history = train_classifier(
         model, data.train, data.test,
         epochs=size.cnn_epochs, batch_size=size.batch_size, out=out, device=device,
         augment=mnist_augmenter(size.augment_shift), snapshot_every=size.snapshot_every,
-        progress=progress, live_plot=live_plot, title="CNN on MNIST",
+        progress=progress, live_plot=live_plot, title="CNN on MNIST", communicator=communicator,
     )
     return model, history, data
 

@@ -16,6 +16,7 @@ from course.device import get_device
 from course.files import check_writable_folder
 from course.models.saving import save_model
 from course.seed import set_seed
+from course.training import distributed
 from course.training.extensions import LivePlot, ProgressBar, StopOnNaN, in_notebook
 from course.training.plots import CLASSIFIER_PANELS, Panels, plot_history
 from course.training.updater import SeededUpdater, make_converter
@@ -75,6 +76,7 @@ def run_trainer(
     panels: Panels = CLASSIFIER_PANELS,
     extra_extensions: Sequence[chainer.training.Extension] = (),
     title: str = "",
+    communicator=None,
 ) -> History:
     """Run ``updater`` for ``epochs`` under a Trainer writing to ``out``, resuming if ``out`` has snapshots.
 
@@ -83,21 +85,29 @@ def run_trainer(
     with the same ``out`` continues from the newest snapshot; a finished run returns at once. The
     progress bar shows ``progress_keys``; the live plot (default: inside a notebook) draws ``panels``
     (see :func:`course.training.plot_history`). Every reported training loss is watched for NaN.
+
+    With a ChainerMN ``communicator`` (see :mod:`course.training.distributed`) the reported training
+    values are averaged over the processes, each prints a line per epoch, and only rank 0 writes the
+    log and snapshots and shows the progress bar and plot; every process resumes from rank 0's snapshot.
     """
+    root = communicator is None or communicator.rank == 0
     trainer = Trainer(updater, (epochs, "epoch"), out=str(out))
+    if communicator is not None:
+        trainer.extend(distributed.ProcessProgress(communicator))
+        trainer.extend(distributed.MeanOverProcesses(communicator))
     trainer.extend(StopOnNaN())
     if evaluator is not None:
         trainer.extend(evaluator, name="validation", trigger=(1, "epoch"))
-    trainer.extend(extensions.LogReport(trigger=(1, "epoch"), filename="log.json"))
+    trainer.extend(distributed.log_report(communicator, trigger=(1, "epoch"), filename="log.json"), name="LogReport")
     trainer.extend(
         extensions.snapshot(filename=SNAPSHOT_PATTERN, autoload=True, n_retains=2),
-        trigger=_EveryOrAtEnd(snapshot_every, epochs),
+        trigger=_EveryOrAtEnd(snapshot_every, epochs) if root else distributed.never,
     )
-    if progress:
+    if progress and root:
         trainer.extend(ProgressBar(epochs, examples_per_epoch, progress_keys))
     if live_plot is None:
         live_plot = in_notebook()
-    if live_plot:
+    if live_plot and root:
         trainer.extend(LivePlot(title, panels))
     for extension in extra_extensions:
         trainer.extend(extension)
@@ -150,6 +160,8 @@ def fit(
     panels: Panels = CLASSIFIER_PANELS,
     title: str = "",
     extra_extensions: Sequence[chainer.training.Extension] = (),
+    shuffle: bool = True,
+    communicator=None,
 ) -> History:
     """The wiring every lesson's training shares: shuffled batches of ``train`` -> ``updater_class`` -> :func:`run_trainer`.
 
@@ -160,19 +172,36 @@ def fit(
     ``updater_class`` is :class:`SeededUpdater` or a subclass (with its own options bound by
     ``functools.partial``). When training ends, each link of ``save`` is written to ``out/NAME.npz``
     (e.g. ``{"model": predictor}`` -> ``out/model.npz``); ``out=None`` is a new temporary folder.
+    ``shuffle=False`` takes the batches in the order of ``train``, every epoch.
+
+    With a ChainerMN ``communicator``, this is one of N processes training data parallel (see
+    :mod:`course.training.distributed`): all pass the same arguments; each trains on its share of
+    ``train``, ``batch_size`` examples a step, the optimizers average the gradients over the
+    processes, ``evaluator`` (over this process's share) reports the mean over all, and only rank 0
+    writes to ``out``, which must be the same folder for all.
     """
+    if communicator is not None and out is None:
+        raise ValueError("data-parallel training needs an out folder that every process names, not out=None")
     out = check_writable_folder(out) if out is not None else Path(tempfile.mkdtemp(prefix="course-training-"))
     dataset, size = as_dataset(train)
-    iterator = chainer.iterators.SerialIterator(dataset, batch_size)
+    if communicator is not None:
+        distributed.check_share(size, batch_size, communicator)
+        dataset = distributed.scatter(dataset, communicator, seed=seed)
+        optimizers = distributed.multi_node_optimizers(optimizers, communicator)
+        converter = distributed.per_process_converter(converter or make_converter(), communicator)
+        if evaluator is not None:
+            evaluator = distributed.multi_node_evaluator(evaluator, communicator)
+    iterator = chainer.iterators.SerialIterator(dataset, batch_size, shuffle=shuffle)
     updater = updater_class(iterator, optimizers, seed=seed, device=device, converter=converter)
     history = run_trainer(
         updater, epochs=epochs, out=out, examples_per_epoch=size, evaluator=evaluator,
         snapshot_every=snapshot_every, progress=progress,
         progress_keys=progress_keys, live_plot=live_plot, panels=panels, title=title,
-        extra_extensions=extra_extensions,
+        extra_extensions=extra_extensions, communicator=communicator,
     )
-    for name, link in save.items():
-        save_model(link, out / f"{name}.npz")
+    if communicator is None or communicator.rank == 0:
+        for name, link in save.items():
+            save_model(link, out / f"{name}.npz")
     return history
 
 
@@ -193,6 +222,8 @@ def train_classifier(
     progress: bool = True,
     live_plot: bool | None = None,
     title: str = "",
+    shuffle: bool = True,
+    communicator=None,
 ) -> History:
     """Train ``predictor`` (images -> class scores) with softmax cross-entropy and Adam (or ``optimizer``).
 
@@ -206,8 +237,12 @@ def train_classifier(
     Same ``seed``, same data, same device: same weights, also across a kill and resume. Layers draw
     their initial weights when they are built, so call :func:`course.set_seed` before building
     ``predictor`` too. ``optimizer``, when given, is a Chainer optimizer not set up yet (e.g.
-    ``chainer.optimizers.SGD(lr=0.01)``) that replaces ``Adam(alpha=lr)``.
+    ``chainer.optimizers.SGD(lr=0.01)``) that replaces ``Adam(alpha=lr)``. ``shuffle=False`` keeps
+    the order of ``train``. With a ChainerMN ``communicator`` (every process calling this alike),
+    :func:`fit` trains data parallel, ``batch_size`` per process, and ``validation`` is shared out too.
     """
+    if communicator is not None:
+        distributed.check_share(len(train[0]), batch_size, communicator)
     check_training_set(train, batch_size)
     if optimizer is not None and optimizer.target is not None:
         raise ValueError("the optimizer is set up on a model already; pass a new one, e.g. chainer.optimizers.SGD()")
@@ -220,7 +255,9 @@ def train_classifier(
     optimizer.setup(model)
     evaluator = None
     if validation is not None:
+        if communicator is not None:
+            validation = distributed.scatter_arrays(validation, communicator)
         evaluator = classification_evaluator(model, validation, device, max(batch_size, 500))
     return fit(optimizer, train, {"model": predictor}, epochs=epochs, batch_size=batch_size, out=out, seed=seed,
                device=device, converter=make_converter(augment), evaluator=evaluator, snapshot_every=snapshot_every,
-               progress=progress, live_plot=live_plot, title=title)
+               progress=progress, live_plot=live_plot, title=title, shuffle=shuffle, communicator=communicator)
