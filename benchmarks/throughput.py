@@ -4,6 +4,8 @@ Usage::
 
     python benchmarks/throughput.py mnist [--batch-size N] [--repeats R] [--iterations I]
     python benchmarks/throughput.py dcgan [--batch-size N] [--repeats R] [--iterations I] [--profile]
+    python benchmarks/throughput.py superres [--batch-size N] [--repeats R] [--iterations I] [--profile]
+    python benchmarks/throughput.py colorize [--batch-size N] [--repeats R] [--iterations I]
 
 ``mnist`` times training steps (forward, backward, Adam update) of lesson 2's CNN
 (``course.models.MnistCNN`` in ``chainer.links.Classifier``) on real MNIST-sized batches
@@ -298,6 +300,8 @@ PROFILE_GROUPS = {
     "LinearFunction": "linear layers",
     "LeakyReLU": "leaky ReLU",
     "ReLU": "ReLU and tanh", "Tanh": "ReLU and tanh",
+    "Depth2Space": "pixel shuffle",
+    "MeanSquaredError": "MSE loss",
 }
 """Where :class:`StepProfile` files a function node's time, by the node's class (others: ``other functions``)."""
 
@@ -473,11 +477,287 @@ def benchmark_mnist(batch_size: int, repeats: int, iterations: int, profile: boo
     run_alternating(sides, repeats, iterations, per_step=batch_size, unit="images/s")
 
 
-BENCHMARKS = {"mnist": benchmark_mnist, "dcgan": benchmark_dcgan}
+# ---------------------------------------------------------------- super-resolution (lesson 7)
+
+
+def sr_patches(batch_size: int, count: int = 4) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """``count`` batches of lesson 7's real training patches (quick): (n, C, 12, 12) and (n, C, 48, 48)."""
+    from dataclasses import replace
+
+    from course.tasks import superres
+
+    sizes = replace(superres.QUICK, patches=batch_size * count)
+    return superres.training_patches(superres.training_images("auto", sizes, verbose=False), sizes)
+
+
+def course_sr_step(patches, batch_size: int, fast_kernels: bool) -> tuple[Side, chainer.Chain, chainer.Optimizer]:
+    """One pixel-MSE step of lesson 7's quick SRResNet (``PixelLoss``, Adam) on the course's device."""
+    from course.tasks import superres
+    from course.training.superres import PixelLoss
+
+    device = course.get_device()
+    model = PixelLoss(superres.build_generator(superres.QUICK))
+    model.to_device(device)
+    optimizer = chainer.optimizers.Adam(alpha=1e-3)
+    optimizer.setup(model)
+    lows, highs = (device.send(a.reshape(-1, batch_size, *a.shape[1:])) for a in patches)
+    position = [0]
+
+    def step() -> None:
+        i = position[0] = (position[0] + 1) % len(lows)
+        with on_kernels(fast_kernels):
+            optimizer.update(model, lows[i], highs[i])
+
+    return (step, synchronizer(device)), model, optimizer
+
+
+def torch_srresnet(channels: int, blocks: int, in_channels: int):
+    """Lesson 7's quick generator in PyTorch: the same layers (no BN, ReLU, 3x3), PixelShuffle, the bicubic image."""
+    from torch import nn
+
+    class SRResNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.head = nn.Conv2d(in_channels, channels, 3, padding=1)
+            self.body = nn.ModuleList(nn.Sequential(nn.Conv2d(channels, channels, 3, padding=1), nn.ReLU(),
+                                                    nn.Conv2d(channels, channels, 3, padding=1))
+                                      for _ in range(blocks))
+            self.body_conv = nn.Conv2d(channels, channels, 3, padding=1)
+            self.ups = nn.Sequential(*[layer for _ in range(2) for layer in (
+                nn.Conv2d(channels, 4 * channels, 3, padding=1), nn.PixelShuffle(2), nn.ReLU())])
+            self.tail = nn.Conv2d(channels, in_channels, 3, padding=1)
+
+        def forward(self, x, bicubic):
+            h = skip = nn.functional.relu(self.head(x))
+            for block in self.body:
+                h = h + block(h)
+            return self.tail(self.ups(self.body_conv(h) + skip)) + bicubic
+
+    return SRResNet()
+
+
+def pytorch_sr_step(patches, batch_size: int, threads: int) -> Step:
+    """The same step in PyTorch (CPU, ``threads`` threads); the bicubic image from the same NumPy code each step."""
+    import torch
+
+    from course.data.resampling import bicubic_upscale
+    from course.tasks import superres
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    sizes = superres.QUICK
+    model = torch_srresnet(sizes.channels, sizes.blocks, sizes.in_channels)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    lows, highs = (a.reshape(-1, batch_size, *a.shape[1:]) for a in patches)
+    position = [0]
+
+    def step() -> None:
+        i = position[0] = (position[0] + 1) % len(lows)
+        bicubic = torch.from_numpy(bicubic_upscale(lows[i], 4))
+        loss = ((model(torch.from_numpy(lows[i]), bicubic) - torch.from_numpy(highs[i])) ** 2).mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    return step
+
+
+def print_sr_profile(patches, batch_size: int, iterations: int) -> None:
+    """Print where one SRResNet training step's time goes on NumPy, with and without the kernels."""
+    profiles = {}
+    for label, fast in (("course", True), ("chainer", False)):
+        (step, _), _, _ = course_sr_step(patches, batch_size, fast)
+        step()  # warm-up
+        hook = StepProfile()
+        start = time.process_time()
+        with hook:
+            for _ in range(iterations):
+                step()
+        total = time.process_time() - start
+        parts = dict(hook.seconds)
+        parts["Adam, the bicubic skip, the rest"] = total - sum(parts.values())
+        profiles[label] = {name: 1000 * seconds / iterations for name, seconds in parts.items()}
+        profiles[label]["total"] = 1000 * total / iterations
+    print(f"where a step's time goes (CPU ms per step, share; {iterations} profiled steps each):")
+    names = sorted(set(profiles["chainer"]) | set(profiles["course"]),
+                   key=lambda name: (name == "total", -profiles["chainer"].get(name, 0.0)))
+    print(f"  {'':36s}" + "".join(f"{label:>18s}" for label in profiles))
+    for name in names:
+        cells = "".join(f"{p.get(name, 0.0):9.1f} {100 * p.get(name, 0.0) / p['total']:5.1f}%  "
+                        for p in profiles.values())
+        print(f"  {name:36s}{cells}")
+
+
+def time_upscaling(repeats: int, threads: int, torch) -> None:
+    """Print the median time to enlarge a 256x256 photo x4 (to 1024x1024) with the lesson's quick generator."""
+    from course.data.photos import load_photo
+    from course.tasks import superres
+
+    image = load_photo("astronaut", 256)
+    generator = superres.build_generator(superres.QUICK)
+    generator.to_device(course.get_device())
+    times = []
+    superres.upscale(generator, image)  # warm-up
+    for _ in range(repeats):
+        start = time.perf_counter()
+        superres.upscale(generator, image)
+        times.append(time.perf_counter() - start)
+    print(f"upscale 256x256 -> 1024x1024 (course.tasks.superres.upscale: tiles of {superres.TILE}, Y by the network, "
+          f"colour bicubic): median {statistics.median(times):.3f} s over {repeats}")
+    if torch is not None:
+        from course.data.superres import model_values
+        from course.data.resampling import bicubic_upscale
+
+        model = torch_srresnet(superres.QUICK.channels, superres.QUICK.blocks, 1).eval()
+        x = model_values(image[None], 1)
+        torch_times = []
+        for _ in range(repeats + 1):
+            start = time.perf_counter()
+            with torch.no_grad():
+                model(torch.from_numpy(x), torch.from_numpy(bicubic_upscale(x, 4)))
+            torch_times.append(time.perf_counter() - start)
+        print(f"the same network in PyTorch on the whole Y channel at once: median "
+              f"{statistics.median(torch_times[1:]):.3f} s")
+
+
+def benchmark_superres(batch_size: int, repeats: int, iterations: int, profile: bool = False) -> None:
+    """Print lesson 7's generator training patches/second with and without the fast kernels and in PyTorch."""
+    from course.tasks import superres
+
+    device = course.get_device()
+    threads = blas_threads()
+    sizes = superres.QUICK
+    print(f"model: lesson 7's quick SRResNet ({sizes.channels} channels, {sizes.blocks} blocks, x4, Y, no BN, "
+          f"bicubic skip), pixel MSE, Adam, batch {batch_size} of 12x12 -> 48x48 patches")
+    torch = describe_setup(device, threads)
+    patches = sr_patches(batch_size)
+    if profile:
+        if device.xp is numpy:
+            print_sr_profile(patches, batch_size, iterations)
+        else:
+            print("--profile times the NumPy code: skipped on this device")
+    sides: dict[str, Side] = {"course": course_sr_step(patches, batch_size, True)[0],
+                              "chainer": course_sr_step(patches, batch_size, False)[0]}
+    if torch is not None:
+        sides["pytorch"] = (pytorch_sr_step(patches, batch_size, threads), lambda: None)
+    time_upscaling(repeats, threads, torch)
+    run_alternating(sides, repeats, iterations, per_step=batch_size, unit="patches/s")
+
+
+def colour_crops(batch_size: int, count: int = 4) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """``count`` batches of lesson 8's quick training crops (line art, colour) from the shipped photos."""
+    from course.tasks import colorize
+
+    sizes = colorize.QUICK
+    images = colorize.training_images("auto", sizes, verbose=False)
+    return colorize.random_crops(images, batch_size * count, sizes.crop)
+
+
+def course_unet_step(crops: tuple[numpy.ndarray, numpy.ndarray], batch_size: int, fast_kernels: bool) -> Side:
+    """One training step of lesson 8's quick U-Net (L1, Adam 1e-3) as ``train_colorizer`` takes it."""
+    from course.tasks import colorize
+    from course.training.colorization import ColourLoss
+
+    device = course.get_device()
+    model = ColourLoss(colorize.build_unet(colorize.QUICK))
+    model.to_device(device)
+    optimizer = chainer.optimizers.Adam(alpha=1e-3)
+    optimizer.setup(model)
+    lines, colours = (device.send(a) for a in crops)
+    position = [0]
+
+    def step() -> None:
+        i = position[0] % (len(lines) // batch_size) * batch_size
+        position[0] += 1
+        with on_kernels(fast_kernels):
+            optimizer.update(model, lines[i:i + batch_size], colours[i:i + batch_size])
+
+    return step, synchronizer(device)
+
+
+def pytorch_unet_step(crops: tuple[numpy.ndarray, numpy.ndarray], batch_size: int, threads: int) -> Step:
+    """The same U-Net (layers, widths, skips, sigmoid), L1 and Adam 1e-3, in PyTorch on the CPU."""
+    import torch
+    from torch import nn
+
+    from course.tasks import colorize
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    base, levels = colorize.QUICK.base, colorize.LEVELS
+    widths = [base * 2 ** i for i in range(levels + 1)]
+
+    class UNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.first = nn.Conv2d(1, base, 3, padding=1)
+            self.downs = nn.ModuleList(nn.Sequential(nn.Conv2d(a, b, 4, 2, 1), nn.BatchNorm2d(b), nn.ReLU())
+                                       for a, b in zip(widths, widths[1:]))
+            ups = widths[::-1]
+            ins = [ups[0]] + [2 * w for w in ups[1:-1]]
+            self.ups = nn.ModuleList(nn.Sequential(nn.ConvTranspose2d(a, b, 4, 2, 1), nn.BatchNorm2d(b), nn.ReLU())
+                                     for a, b in zip(ins, ups[1:]))
+            self.last = nn.Conv2d(2 * base + 1, 3, 3, padding=1)
+
+        def forward(self, x):
+            skips = [torch.relu(self.first(x))]
+            for down in self.downs:
+                skips.append(down(skips[-1]))
+            h = skips.pop()
+            for up in self.ups:
+                h = torch.cat([up(h), skips.pop()], 1)
+            return torch.sigmoid(self.last(torch.cat([h, x], 1)))
+
+    model = UNet()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    lines, colours = (torch.from_numpy(a) for a in crops)
+    position = [0]
+
+    def step() -> None:
+        i = position[0] % (len(lines) // batch_size) * batch_size
+        position[0] += 1
+        optimizer.zero_grad()
+        loss = (model(lines[i:i + batch_size]) - colours[i:i + batch_size]).abs().mean()
+        loss.backward()
+        optimizer.step()
+
+    return step
+
+
+def benchmark_colorize(batch_size: int, repeats: int, iterations: int, profile: bool = False) -> None:
+    """Print lesson 8's U-Net training images/second with and without the fast kernels and in PyTorch."""
+    from course.tasks import colorize
+
+    device = course.get_device()
+    threads = blas_threads()
+    sizes = colorize.QUICK
+    print(f"model: lesson 8's quick U-Net (base {sizes.base}, {colorize.LEVELS} levels, skips), L1, Adam 1e-3, "
+          f"batch {batch_size} of {sizes.crop}x{sizes.crop} line-art crops")
+    torch = describe_setup(device, threads)
+    if profile:
+        print("--profile is for dcgan and superres: skipped")
+    crops = colour_crops(batch_size)
+    sides: dict[str, Side] = {"course": course_unet_step(crops, batch_size, True),
+                              "chainer": course_unet_step(crops, batch_size, False)}
+    if torch is not None:
+        sides["pytorch"] = (pytorch_unet_step(crops, batch_size, threads), lambda: None)
+    run_alternating(sides, repeats, iterations, per_step=batch_size, unit="images/s")
+
+
+BENCHMARKS = {"mnist": benchmark_mnist, "dcgan": benchmark_dcgan, "superres": benchmark_superres,
+              "colorize": benchmark_colorize}
 
 
 def default_batch_size(benchmark: str) -> int:
-    """The active profile's batch size for the lesson (mnist), or :data:`DCGAN_BATCH_SIZE`."""
+    """The active profile's batch size for the lesson (mnist, superres), or :data:`DCGAN_BATCH_SIZE`."""
+    if benchmark == "superres":
+        from course.tasks.superres import BATCH_SIZE
+
+        return BATCH_SIZE
+    if benchmark == "colorize":
+        from course.tasks.colorize import BATCH_SIZE
+
+        return BATCH_SIZE
     return course.sizes("mnist").batch_size if benchmark == "mnist" else DCGAN_BATCH_SIZE
 
 

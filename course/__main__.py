@@ -1,4 +1,4 @@
-"""Command line: ``python -m course doctor | train NAME | evaluate NAME | download NAME | morph A B``.
+"""Command line: ``python -m course doctor | train NAME | evaluate NAME | download NAME | morph A B | upscale IN OUT``.
 
 Bad input (a missing file, a folder that cannot be written, an unknown source or size) is reported
 as one line starting with ``error:`` and exit status 2, before any long work starts; anything else
@@ -7,6 +7,7 @@ is a bug in the course and shows its traceback.
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from course.files import check_writable_folder
 from course.profiles import PROFILES
 from course.tasks import TASKS, all_tasks, task
 from course.tasks.base import override_sizes
+from course.training import distributed
 
 
 class _Parser(argparse.ArgumentParser):
@@ -24,7 +26,7 @@ class _Parser(argparse.ArgumentParser):
 
     def format_help(self) -> str:
         command = self.prog.rsplit(" ", 1)[-1]
-        if command == "morph":  # not a task command
+        if command in ("morph", "upscale", "colorize", "release", "grade", "validate"):  # not task commands
             return super().format_help()
         lines = []
         for t in all_tasks():
@@ -50,13 +52,44 @@ def train(args: argparse.Namespace) -> int:
     lesson = task(args.name)
     lesson.check_source(args.source)
     sizes = override_sizes(lesson.sizes_for(args.profile), args.size)
+    parallel = args.processes is not None or distributed.launched_by_mpi()
+    if parallel and "communicator" not in inspect.signature(lesson.train).parameters:
+        names = [t.name for t in all_tasks() if "communicator" in inspect.signature(t.train).parameters]
+        raise InputError(f"{args.name} does not train data parallel; these do: {', '.join(names)}")
+    if args.processes is not None:
+        return _train_in_processes(args)
     device = get_device(args.device)
     out = check_writable_folder(args.out)
-    _, history, _ = lesson.train(out, sizes=sizes, device=device, source=args.source, live_plot=False)
+    options = {"sizes": sizes, "device": device, "source": args.source, "live_plot": False}
+    if parallel:  # one of the processes mpiexec started
+        communicator = distributed.create_communicator(device=device)
+        options.update(communicator=communicator, device=distributed.device_for_process(device, communicator))
+    _, history, _ = lesson.train(out, **options)
+    if distributed.launcher_rank() != 0:
+        return 0
     print(f"{lesson.metric.replace('/main/', ' ')} {history.last(lesson.metric):.4f}")
     for model in sorted(out.glob("*.npz")):  # model.npz; lesson 6: generator, discriminator, vectorizer
         print(f"model written to {model}")
     return 0
+
+
+def _train_in_processes(args: argparse.Namespace) -> int:
+    """``train`` again under ``mpiexec -n args.processes``: the same arguments but ``--processes``."""
+    if distributed.launched_by_mpi():
+        raise InputError("--processes starts mpiexec itself: give it, or run under mpiexec, not both")
+    check_writable_folder(args.out)
+    arguments = ["-m", "course", "train", args.name, "--out", args.out, "--source", args.source]
+    for option, value in (("--profile", args.profile), ("--device", args.device)):
+        if value is not None:
+            arguments += [option, value]
+    for assignment in args.size:
+        arguments += ["--size", assignment]
+    status = distributed.launch(arguments, args.processes).returncode
+    if status in (0, 2):  # done, or bad input that the processes reported
+        return status
+    raise InputError(f"the {args.processes} processes stopped with exit status {status}: one of them failed or "
+                     f"was killed (see above). The newest snapshot in {args.out} is kept: run the same command "
+                     f"to resume")
 
 
 def evaluate(args: argparse.Namespace) -> int:
@@ -71,7 +104,7 @@ def evaluate(args: argparse.Namespace) -> int:
                             f"; give {lesson.evaluate_data}"))
     scores = lesson.evaluate(args.model, args.data, device=get_device(args.device))
     for name, value in scores.items():
-        print(f"{name} {value:.4f}")
+        print(f"{name} {value:+.2f}" if name.endswith("gain_db") else f"{name} {value:.4f}")  # a gain has a sign
     return 0
 
 
@@ -97,6 +130,63 @@ def morph(args: argparse.Namespace) -> int:
     return 0
 
 
+def upscale(args: argparse.Namespace) -> int:
+    """Lesson 7: enlarge one image x4 with a trained super-resolution generator; write the result."""
+    from course.tasks.superres import upscale_file
+
+    if not Path(args.input).is_file():
+        raise DataError(f"{args.input} does not exist or is not a file: give an image file (PNG, JPEG...)")
+    written, (width, height) = upscale_file(args.model, args.input, args.output, device=get_device(args.device))
+    print(f"{args.input} enlarged to {width}x{height} and written to {written}")
+    return 0
+
+
+def colorize(args: argparse.Namespace) -> int:
+    """Lesson 8: colour one line-art image (or a colour image's line art) with a trained colouriser; write it."""
+    from course.tasks.colorize import colorize_file
+
+    for what, path in (("the line art", args.input), ("--hints", args.hints)):
+        if path is not None and not Path(path).is_file():
+            raise DataError(f"{what} {path} does not exist or is not a file: give an image file (PNG, JPEG...)")
+    written = colorize_file(args.model, args.input, args.output, hints_path=args.hints, from_colour=args.from_colour,
+                            device=get_device(args.device))
+    print(f"{args.input} coloured and written to {written}")
+    return 0
+
+
+def release(args: argparse.Namespace) -> int:
+    """Write the student copy of the lessons (no outputs, no solutions, a README) into ``--out``."""
+    from course.classroom import release as write_release
+
+    written = write_release(args.out, args.notebooks)
+    print(f"{len(written)} files written to {args.out} (the notebooks, their pages, README.md)")
+    return 0
+
+
+def grade(args: argparse.Namespace) -> int:
+    """Run every student's notebooks, write one CSV row per student, print a summary."""
+    from course.classroom import Limits, grade as grade_class
+    from course.classroom.grade import isolation_note
+
+    limits = Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
+                    memory_limit=int(args.memory * 2**30))
+    book = grade_class(args.submissions, args.out, assignment=args.assignment, notebooks=args.notebook or None,
+                       limits=limits, jobs=args.jobs, keep=args.keep)
+    print(book.summary())
+    print(isolation_note())
+    print(f"grades written to {args.out}")
+    return 0
+
+
+def validate(args: argparse.Namespace) -> int:
+    """Run notebooks as CI does (nbval, quick profile); 0 if every one passed, else 1."""
+    from course.classroom import validate as run_nbval
+
+    results = run_nbval(args.notebooks, cell_timeout=args.cell_timeout)
+    print(f"{sum(r.ok for r in results)} of {len(results)} notebooks passed")
+    return 0 if all(r.ok for r in results) else 1
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m course", description="The course's lessons from a terminal: check the "
                      "installation, train a lesson's model, score a saved one, download full data.")
@@ -112,6 +202,8 @@ def _parser() -> argparse.ArgumentParser:
     command.add_argument("--source", default="auto", help="where the data comes from (default auto; see below)")
     command.add_argument("--size", action="append", default=[], metavar="NAME=VALUE",
                          help="change one of the profile's sizes, e.g. --size epochs=1 (repeatable)")
+    command.add_argument("--processes", type=int, metavar="N",
+                         help="train data parallel in N processes (starts mpiexec -n N; batch_size is per process)")
     command.set_defaults(run=train)
 
     command = commands.add_parser("evaluate", help="score a saved model on test data (the lesson's metric)")
@@ -135,6 +227,47 @@ def _parser() -> argparse.ArgumentParser:
     command.add_argument("--spherical", action="store_true", help="interpolate along a great circle, not a line")
     command.add_argument("--device", help="Chainer device (default: auto)")
     command.set_defaults(run=morph)
+
+    command = commands.add_parser("upscale", help="lesson 7: enlarge an image x4 with a trained super-resolution model")
+    command.add_argument("input", metavar="IN", help="the image to enlarge (any size; large ones go in tiles)")
+    command.add_argument("output", metavar="OUT", help="the picture to write, e.g. big.png")
+    command.add_argument("--model", required=True, help="model.npz (or generator.npz) written by `train superres`")
+    command.add_argument("--device", help="Chainer device (default: auto)")
+    command.set_defaults(run=upscale)
+
+    command = commands.add_parser("colorize", help="lesson 8: colour line art with a trained colouriser")
+    command.add_argument("input", metavar="LINEART", help="the line art, dark lines on white (any format OpenCV reads)")
+    command.add_argument("output", metavar="OUT", help="the picture to write, e.g. coloured.png")
+    command.add_argument("--model", required=True, help="model.npz (or generator.npz) written by `train colorize`")
+    command.add_argument("--hints", help="an RGBA PNG of the line art's size, opaque where a colour hint is")
+    command.add_argument("--from-colour", action="store_true", help="LINEART is a colour image: make its line art first")
+    command.add_argument("--device", help="Chainer device (default: auto)")
+    command.set_defaults(run=colorize)
+
+    command = commands.add_parser("release", help="write the student copy: lessons without outputs or solutions")
+    command.add_argument("--out", required=True, help="a new or empty folder for the student copy")
+    command.add_argument("--notebooks", help="the lessons to release (default: the course's notebooks/)")
+    command.set_defaults(run=release)
+
+    command = commands.add_parser("grade", help="run a class's notebooks; one CSV row per student")
+    command.add_argument("submissions", metavar="SUBMISSIONS", help="a folder with one folder of notebooks per student")
+    command.add_argument("--out", required=True, help="the CSV to write, e.g. grades.csv")
+    command.add_argument("--assignment", default=str(Path(__file__).resolve().parents[1] / "notebooks"),
+                         help="the notebooks handed out, which say the exercises (default: the course's notebooks/)")
+    command.add_argument("--notebook", action="append", default=[], metavar="NAME",
+                         help="grade only this notebook, e.g. 01_first_neural_net.ipynb (repeatable; default: "
+                              "every assignment notebook with exercises)")
+    command.add_argument("--cell-timeout", type=float, default=300, help="seconds per cell (default 300)")
+    command.add_argument("--notebook-timeout", type=float, default=1200, help="seconds per notebook (default 1200)")
+    command.add_argument("--memory", type=float, default=8, help="GiB of memory per notebook (default 8)")
+    command.add_argument("--jobs", type=int, help="notebooks run at a time (default: one per CPU core)")
+    command.add_argument("--keep", help="a folder to keep each executed notebook in, as KEEP/student/name.ipynb")
+    command.set_defaults(run=grade)
+
+    command = commands.add_parser("validate", help="run notebooks as CI does (nbval, quick profile), one report each")
+    command.add_argument("notebooks", nargs="+", metavar="NOTEBOOK")
+    command.add_argument("--cell-timeout", type=float, default=300, help="seconds per cell (default 300)")
+    command.set_defaults(run=validate)
     return parser
 
 
@@ -144,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except (InputError, FloatingPointError) as error:  # bad input, or a run that diverged: not a bug
-        print(f"error: {error}", file=sys.stderr)
+        if distributed.launcher_rank() == 0:  # under mpiexec every process meets the same error; one says it
+            print(f"error: {error}", file=sys.stderr)
         return 2
 
 

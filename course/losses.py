@@ -172,3 +172,52 @@ def clip_weights(link: chainer.Link, limit: float) -> None:
         if param.array is not None:
             xp = chainer.backend.get_array_module(param.array)
             xp.clip(param.array, -limit, limit, out=param.array)
+
+
+# --- super-resolution (lesson 7) ------------------------------------------------------------------
+
+def pixel_mse(output, target) -> chainer.Variable:
+    """The pixel loss: the mean over every pixel and channel of ``(output - target)^2``.
+
+    Minimising it gives the mean of every picture that could have produced the input: on detail
+    the low-resolution image does not determine, a blur (the highest PSNR, but soft).
+    """
+    return F.mean_squared_error(output, target)
+
+
+def content_loss(features, output, target) -> chainer.Variable:
+    """SRGAN's content loss: the mean squared difference between ``features(output)`` and ``features(target)``.
+
+    ``features`` is a fixed network (the paper: VGG19's ``conv5_4``; offline, the course's own
+    classifier, :mod:`course.models.content`) mapping images to feature maps. Two pictures that
+    differ by a small shift of a texture differ a lot pixel by pixel but little in such features, so
+    this loss blames the generator less for detail in the wrong place than for missing detail. The
+    target's features carry no gradient; gradients reach only ``output``, through ``features``.
+    """
+    with chainer.no_backprop_mode():
+        wanted = chainer.as_array(features(target))
+    return F.mean_squared_error(features(output), wanted)
+
+
+# --- colourisation (lesson 8) ---------------------------------------------------------------------
+
+def pixel_l1(output, target) -> chainer.Variable:
+    """The L1 pixel loss: the mean over every pixel and channel of ``|output - target|``.
+
+    Where several colours are possible, MSE is smallest at their mean and L1 at their median: both
+    settle on one compromise colour for every doubtful region, L1 a little less washed out (pix2pix).
+    """
+    return F.mean_absolute_error(output, target)
+
+
+PIX2PIX_L1_WEIGHT = 100.0
+"""pix2pix's weighting: G minimises the adversarial loss plus 100 times the L1 loss (images in [-1, 1])."""
+
+
+def gan_l1_generator_loss(fake_logits, output, target, l1_weight: float = PIX2PIX_L1_WEIGHT) -> chainer.Variable:
+    """pix2pix's generator loss: ``-E[log D(lines, G(lines))] + l1_weight * |G(lines) - target|_1``.
+
+    The adversarial part (the non-saturating loss of the patch logits) pushes every patch towards
+    colours D takes for real; the L1 part keeps the whole image close to the original.
+    """
+    return non_saturating_generator_loss(fake_logits) + l1_weight * pixel_l1(output, target)

@@ -296,3 +296,185 @@ def frechet_distance(features_a, features_b) -> float:
     root = numpy.real(root)  # rounding leaves tiny imaginary parts
     distance = ((mean_a - mean_b) ** 2).sum() + numpy.trace(cov_a) + numpy.trace(cov_b) - 2 * numpy.trace(root)
     return float(max(distance, 0.0))
+
+
+# --- super-resolution (lesson 7): measured as the papers measure it ---------------------------------
+
+def y_channel(rgb) -> numpy.ndarray:
+    """The luma Y of ITU-R BT.601 (studio range, 16-235), as MATLAB's ``rgb2ycbcr`` and SR papers compute it.
+
+    ``rgb`` is (..., 3), uint8 0-255 or floats in [0, 1]. ``Y = 16 + (65.481 R + 128.553 G + 24.966 B)``
+    with R, G, B in [0, 1]; float64, not rounded.
+    """
+    rgb = numpy.asarray(rgb)
+    if rgb.shape[-1] != 3:
+        raise ValueError(f"give RGB images (..., 3), not shape {rgb.shape}")
+    values = rgb.astype(numpy.float64) / 255 if rgb.dtype == numpy.uint8 else rgb.astype(numpy.float64)
+    return 16 + values @ numpy.array([65.481, 128.553, 24.966])
+
+
+def crop_border(image: numpy.ndarray, pixels: int) -> numpy.ndarray:
+    """``image`` (H, W[, C]) without ``pixels`` rows and columns at each border (the papers crop ``scale``)."""
+    if pixels < 0 or 2 * pixels >= min(image.shape[:2]):
+        raise ValueError(f"cannot crop {pixels} px from each border of a {image.shape[1]}x{image.shape[0]} image")
+    return image[pixels:image.shape[0] - pixels, pixels:image.shape[1] - pixels] if pixels else image
+
+
+def _y_pair(output, reference, border: int) -> tuple[numpy.ndarray, numpy.ndarray]:
+    output, reference = numpy.asarray(output), numpy.asarray(reference)
+    if output.shape != reference.shape:
+        raise ValueError(f"the output {output.shape} and the reference {reference.shape} must have one shape")
+    if (output.dtype == numpy.uint8) != (reference.dtype == numpy.uint8):
+        raise ValueError("give both images as uint8 or both as floats in [0, 1]")
+    return crop_border(y_channel(output), border), crop_border(y_channel(reference), border)
+
+
+def y_psnr(output, reference, border: int = 4) -> float:
+    """PSNR (dB) of ``output`` against ``reference`` (RGB, uint8 or [0, 1]) on the Y channel, ``border`` px cropped.
+
+    ``10 log10(255^2 / MSE)`` of the two Y channels on the 0-255 scale (scikit-image's
+    ``peak_signal_noise_ratio`` with ``data_range=255``). Infinite for identical images.
+    """
+    from skimage.metrics import peak_signal_noise_ratio
+
+    a, b = _y_pair(output, reference, border)
+    if numpy.array_equal(a, b):
+        return float("inf")
+    return float(peak_signal_noise_ratio(b, a, data_range=255))
+
+
+def y_ssim(output, reference, border: int = 4) -> float:
+    """SSIM of ``output`` against ``reference`` on the Y channel, ``border`` px cropped, as Wang et al.'s code has it.
+
+    scikit-image's ``structural_similarity`` with a Gaussian window (sigma 1.5), population
+    covariances and ``data_range=255``: the settings of the reference MATLAB implementation.
+    """
+    from skimage.metrics import structural_similarity
+
+    a, b = _y_pair(output, reference, border)
+    return float(structural_similarity(b, a, data_range=255, gaussian_weights=True, sigma=1.5,
+                                       use_sample_covariance=False))
+
+
+def sharpness(image, border: int = 4) -> float:
+    """The mean gradient magnitude of ``image``'s Y channel (RGB, uint8 or [0, 1]), ``border`` px cropped.
+
+    ``mean(sqrt(dY/dx^2 + dY/dy^2))`` with central differences (NumPy's ``gradient``) on the 0-255 Y
+    scale: how much the picture changes from pixel to pixel. Soft pictures score low; noise and fine
+    texture score high. Compare an output with its original through :func:`sharpness_ratio`.
+    """
+    y = crop_border(y_channel(image), border)
+    dy, dx = numpy.gradient(y)
+    return float(numpy.sqrt(dx ** 2 + dy ** 2).mean())
+
+
+def sharpness_ratio(output, reference, border: int = 4) -> float:
+    """:func:`sharpness` of ``output`` over that of ``reference``: 1 as sharp as the original, below 1 softer."""
+    return sharpness(output, border) / sharpness(reference, border)
+
+
+@dataclass(frozen=True)
+class SRScores:
+    """One image's scores: Y-PSNR (dB), Y-SSIM and sharpness relative to the original, for a model and for bicubic."""
+
+    name: str
+    psnr: float
+    ssim: float
+    sharpness: float
+    bicubic_psnr: float
+    bicubic_ssim: float
+    bicubic_sharpness: float
+
+    @property
+    def gain(self) -> float:
+        """How many dB the model's PSNR is above bicubic's."""
+        return self.psnr - self.bicubic_psnr
+
+
+def sr_scores(name: str, output, bicubic, reference, border: int = 4) -> SRScores:
+    """The :class:`SRScores` of a model's ``output`` and the ``bicubic`` enlargement against ``reference``."""
+    return SRScores(name, y_psnr(output, reference, border), y_ssim(output, reference, border),
+                    sharpness_ratio(output, reference, border), y_psnr(bicubic, reference, border),
+                    y_ssim(bicubic, reference, border), sharpness_ratio(bicubic, reference, border))
+
+
+def sr_table(scores: Sequence[SRScores]) -> str:
+    """A per-image table of :class:`SRScores` and their mean, as papers print it (PSNR in dB, SSIM, sharpness)."""
+    if not scores:
+        raise ValueError("no scores to tabulate")
+    header = (f"{'image':<18} {'PSNR':>7} {'bicubic':>8} {'gain':>6} {'SSIM':>7} {'bicubic':>8} "
+              f"{'sharp':>6} {'bicubic':>8}")
+    rows = [header]
+    for s in scores:
+        rows.append(f"{s.name[:18]:<18} {s.psnr:>7.2f} {s.bicubic_psnr:>8.2f} {s.gain:>+6.2f} {s.ssim:>7.4f} "
+                    f"{s.bicubic_ssim:>8.4f} {s.sharpness:>6.2f} {s.bicubic_sharpness:>8.2f}")
+    mean = {field: float(numpy.mean([getattr(s, field) for s in scores]))
+            for field in ("psnr", "bicubic_psnr", "ssim", "bicubic_ssim", "sharpness", "bicubic_sharpness")}
+    rows.append(f"{'mean':<18} {mean['psnr']:>7.2f} {mean['bicubic_psnr']:>8.2f} "
+                f"{mean['psnr'] - mean['bicubic_psnr']:>+6.2f} {mean['ssim']:>7.4f} {mean['bicubic_ssim']:>8.4f} "
+                f"{mean['sharpness']:>6.2f} {mean['bicubic_sharpness']:>8.2f}")
+    return "\n".join(rows)
+
+
+# --- colourisation (lesson 8): lines kept, colour error, colourfulness --------------------------------
+
+def _rgb_hwc(image, name: str = "image") -> numpy.ndarray:
+    """An RGB image (H, W, 3) or (3, H, W), uint8 or [0, 1], as float64 (H, W, 3) in [0, 1]."""
+    image = numpy.asarray(image)
+    if image.ndim == 3 and image.shape[0] == 3 and image.shape[2] != 3:
+        image = image.transpose(1, 2, 0)
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"give the {name} as RGB (H, W, 3) or (3, H, W), not shape {image.shape}")
+    return image.astype(numpy.float64) / 255 if image.dtype == numpy.uint8 else numpy.clip(image.astype(numpy.float64), 0, 1)
+
+
+def line_f1(input_lines, output_lines, tolerance: int = 1) -> float:
+    """F1 between two masks of line pixels (H, W booleans): are the input's lines where the output draws lines?
+
+    Precision: the share of the output's line pixels within ``tolerance`` pixels (a square) of an
+    input line; recall: the share of the input's line pixels within ``tolerance`` of an output line
+    (0: exact pixels). F1 is their harmonic mean; 0 when either has no line pixel. Make the masks
+    with :func:`course.data.lineart.line_mask` of the input line art and of ``line_art(output)``.
+    """
+    import cv2
+
+    a, b = numpy.asarray(input_lines, bool), numpy.asarray(output_lines, bool)
+    if a.shape != b.shape or a.ndim != 2:
+        raise ValueError(f"give two masks (H, W) of one shape, not {a.shape} and {b.shape}")
+    if tolerance < 0:
+        raise ValueError(f"tolerance is a number of pixels, 0 or more, not {tolerance}")
+    if not a.any() or not b.any():
+        return 0.0
+    square = numpy.ones((2 * tolerance + 1, 2 * tolerance + 1), numpy.uint8)
+    near_a = cv2.dilate(a.astype(numpy.uint8), square).astype(bool)
+    near_b = cv2.dilate(b.astype(numpy.uint8), square).astype(bool)
+    precision, recall = (b & near_a).sum() / b.sum(), (a & near_b).sum() / a.sum()
+    return 0.0 if precision + recall == 0 else float(2 * precision * recall / (precision + recall))
+
+
+def lab_error(output, reference) -> float:
+    """The mean colour difference CIEDE2000 (ΔE00) between ``output`` and ``reference`` (RGB, uint8 or [0, 1]).
+
+    scikit-image's ``rgb2lab`` (sRGB, D65) and ``deltaE_ciede2000``, averaged over the pixels. ΔE00
+    is built so that equal numbers look equally different to people: about 1 is the smallest
+    difference one notices side by side, above 10 is another colour.
+    """
+    from skimage.color import deltaE_ciede2000, rgb2lab
+
+    a, b = _rgb_hwc(output, "output"), _rgb_hwc(reference, "reference")
+    if a.shape != b.shape:
+        raise ValueError(f"the output {a.shape} and the reference {b.shape} must have one shape")
+    return float(deltaE_ciede2000(rgb2lab(a), rgb2lab(b)).mean())
+
+
+def colourfulness(image) -> float:
+    """Hasler and Süsstrunk's colourfulness (2003) of an RGB image (uint8 or [0, 1]), on the 0-255 scale.
+
+    With ``rg = R - G`` and ``yb = (R + G) / 2 - B``: ``sqrt(sd(rg)^2 + sd(yb)^2) + 0.3 sqrt(mean(rg)^2
+    + mean(yb)^2)``. 0 for any grey image; their survey put "moderately colourful" near 33 and
+    "extremely colourful" above 109.
+    """
+    rgb = _rgb_hwc(image) * 255
+    rg = rgb[..., 0] - rgb[..., 1]
+    yb = (rgb[..., 0] + rgb[..., 1]) / 2 - rgb[..., 2]
+    return float(numpy.hypot(rg.std(), yb.std()) + 0.3 * numpy.hypot(rg.mean(), yb.mean()))

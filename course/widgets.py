@@ -246,3 +246,111 @@ class MorphPanel:
         from IPython.display import display
 
         display(self.widget)
+
+
+class HintPanel:
+    """Colour line art with hints you place (lesson 8): pick a position and a colour, add the hint, see the result.
+
+    ``colorize(lines, hints)`` is the model: line art (H, W) and hint channels (4, H, W) in, colours
+    (3, H, W) in [0, 1] out (e.g. ``functools.partial(course.tasks.colorize.colorize, model)``).
+    Two sliders choose the hint's column and row, a colour picker its colour; "add hint" places it
+    (a square of side ``2 radius + 1``), "undo" removes the last one, "clear" all. The picture shows
+    the line art with the hints on it and the model's colours beside it. Every control calls a
+    plain method (:meth:`add`, :meth:`undo`, :meth:`clear`), so the panel also works, and is tested,
+    without a browser; :meth:`save_hints` writes the hints as the RGBA PNG that
+    ``python -m course colorize --hints`` reads.
+    """
+
+    def __init__(self, colorize, lines: numpy.ndarray, *, radius: int = 1, scale: int | None = None):
+        import ipywidgets as widgets
+
+        self.colorize, self.radius = colorize, radius
+        self.lines = numpy.asarray(lines, numpy.float32)
+        if self.lines.ndim != 2:
+            raise ValueError(f"give one line-art image (H, W), not shape {self.lines.shape}")
+        height, width = self.lines.shape
+        self.hints: list[tuple[int, int, tuple[float, float, float], int]] = []
+        self.scale = scale or max(1, round(192 / max(height, width)))
+        self.column = widgets.IntSlider(value=width // 2, min=0, max=width - 1, description="column")
+        self.row = widgets.IntSlider(value=height // 2, min=0, max=height - 1, description="row")
+        self.colour = widgets.ColorPicker(value="#d04040", description="colour")
+        buttons = [widgets.Button(description=name) for name in ("add hint", "undo", "clear")]
+        for button, method in zip(buttons, (lambda: self.add(self.row.value, self.column.value, self.colour.value),
+                                            self.undo, self.clear)):
+            button.on_click(lambda _, method=method: method())
+        picture = self.render()
+        self.picture = widgets.Image(format="png", layout=widgets.Layout(
+            width=f"{picture.shape[1] * self.scale}px", height=f"{picture.shape[0] * self.scale}px", flex="none"))
+        self.status = widgets.HTML()
+        self.widget = widgets.VBox([widgets.HBox([self.column, self.row]), widgets.HBox([self.colour, *buttons]),
+                                    self.picture, self.status])
+        self._refresh()
+
+    @staticmethod
+    def _rgb(colour) -> tuple[float, float, float]:
+        """A colour as three floats in [0, 1], from ``"#rrggbb"`` or three numbers in [0, 1]."""
+        if isinstance(colour, str):
+            text = colour.lstrip("#")
+            if len(text) != 6:
+                raise ValueError(f"give a colour as '#rrggbb' or three numbers in [0, 1], not {colour!r}")
+            return tuple(int(text[i:i + 2], 16) / 255 for i in (0, 2, 4))
+        values = tuple(float(v) for v in colour)
+        if len(values) != 3 or not all(0 <= v <= 1 for v in values):
+            raise ValueError(f"give a colour as '#rrggbb' or three numbers in [0, 1], not {colour!r}")
+        return values
+
+    def add(self, row: int, column: int, colour) -> None:
+        """Place a hint of ``colour`` ('#rrggbb' or (r, g, b) in [0, 1]) centred at (``row``, ``column``)."""
+        height, width = self.lines.shape
+        if not (0 <= row < height and 0 <= column < width):
+            raise ValueError(f"a hint at row {row}, column {column} lies outside the {width}x{height} line art")
+        self.hints.append((int(row), int(column), self._rgb(colour), self.radius))
+        self._refresh()
+
+    def undo(self) -> None:
+        """Remove the last hint (nothing happens when there is none)."""
+        if self.hints:
+            self.hints.pop()
+        self._refresh()
+
+    def clear(self) -> None:
+        """Remove every hint."""
+        self.hints.clear()
+        self._refresh()
+
+    def hint_channels(self) -> numpy.ndarray:
+        """The hints as the model reads them: (4, H, W), RGB and a mask."""
+        from course.data.colorization import hint_channels
+
+        return hint_channels(self.lines.shape, self.hints)
+
+    def coloured(self) -> numpy.ndarray:
+        """The model's colours (3, H, W) for the line art and the hints placed so far."""
+        return numpy.clip(self.colorize(self.lines, self.hint_channels()), 0, 1)
+
+    def render(self) -> numpy.ndarray:
+        """The picture on show, HWC in [0, 1]: the line art with the hints painted on it, and the model's colours."""
+        from course.images import tile
+
+        hints = self.hint_channels()
+        shown = numpy.repeat(self.lines[None], 3, axis=0)
+        shown = numpy.where(hints[3:] > 0, hints[:3], shown)
+        return tile(numpy.stack([shown, self.coloured()]), columns=2, gap=2)
+
+    def save_hints(self, path: str | os.PathLike) -> Path:
+        """Write the hints as an RGBA PNG of the line art's size, transparent except at the hints."""
+        from course.images import write_image
+
+        hints = self.hint_channels()
+        return write_image(path, numpy.dstack([hints[:3].transpose(1, 2, 0), hints[3]]))
+
+    def _refresh(self) -> None:
+        from course.images import to_chw
+
+        self.picture.value = _png(to_chw(self.render()), self.scale)
+        self.status.value = f"{len(self.hints)} hint{'' if len(self.hints) == 1 else 's'} placed"
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)

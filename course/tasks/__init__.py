@@ -17,6 +17,8 @@ TASKS: dict[str, str] = {
     "faces": "course.tasks.faces",
     "ranknet": "course.tasks.ranknet",
     "dcgan": "course.tasks.dcgan",
+    "superres": "course.tasks.superres",
+    "colorize": "course.tasks.colorize",
     "classic": "course.tasks.classic",
 }
 """Task name -> the module that defines its ``TASK``, in lesson order."""
