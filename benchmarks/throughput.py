@@ -6,7 +6,10 @@ Usage::
     python benchmarks/throughput.py dcgan [--batch-size N] [--repeats R] [--iterations I] [--profile]
     python benchmarks/throughput.py superres [--batch-size N] [--repeats R] [--iterations I] [--profile]
     python benchmarks/throughput.py colorize [--batch-size N] [--repeats R] [--iterations I]
+    python benchmarks/throughput.py bokete [--batch-size N] [--repeats R] [--iterations I]
 
+``bokete`` times lesson 9's caption model (CNN features -> LSTM, masked softmax cross-entropy, Adam) on
+captions of real digit scenes, in training tokens per second (padding not counted).
 ``mnist`` times training steps (forward, backward, Adam update) of lesson 2's CNN
 (``course.models.MnistCNN`` in ``chainer.links.Classifier``) on real MNIST-sized batches
 (1x28x28 float32). ``dcgan`` times steps of a DCGAN on real digits scaled to [-1, 1]: D's update
@@ -744,8 +747,118 @@ def benchmark_colorize(batch_size: int, repeats: int, iterations: int, profile: 
     run_alternating(sides, repeats, iterations, per_step=batch_size, unit="images/s")
 
 
+# ---------------------------------------------------------------- captions (lesson 9)
+
+def caption_batches(batch_size: int, count: int = 4) -> tuple[numpy.ndarray, numpy.ndarray, int]:
+    """``count`` batches of lesson 9's scene captions as (features, targets) and the vocabulary's size.
+
+    The features are an untrained MnistCNN's ``fc3`` on the cells of real digit scenes: the same shape
+    and scale as the lesson's, without training a CNN first (the timing does not depend on them).
+    """
+    from course.data.captions import Vocabulary, encode_batch, make_scenes, tokenize
+    from course.models.captioning import cell_features
+    from course.tasks.bokete import MAX_TOKENS
+
+    digits = load_mnist(verbose=False)
+    scenes = make_scenes(*digits.train, batch_size * count, seed=0)
+    tokens = [tokenize(caption) for caption in scenes.captions]
+    vocabulary = Vocabulary.build(tokens)
+    course.set_seed(0)
+    features = cell_features(MnistCNN(), scenes.images)
+    return features, encode_batch(tokens, vocabulary, MAX_TOKENS), len(vocabulary)
+
+
+def course_caption_step(batches, batch_size: int, embed: int, hidden: int, fast_kernels: bool) -> Side:
+    """One training step of :class:`course.models.captioning.Captioner` (its masked loss, Adam) on the course's device."""
+    from course.models.captioning import Captioner
+
+    features, targets, vocabulary_size = batches
+    device = course.get_device()
+    course.set_seed(0)
+    model = Captioner(features.shape[1], vocabulary_size, embed, hidden)
+    model.to_device(device)
+    optimizer = chainer.optimizers.Adam(alpha=1e-3)
+    optimizer.setup(model)
+    xs, ts = device.send(features), device.send(targets)
+    position = [0]
+
+    def step() -> None:
+        i = position[0] % (len(ts) // batch_size) * batch_size
+        position[0] += 1
+        with on_kernels(fast_kernels):
+            model.cleargrads()
+            model.loss(xs[i:i + batch_size], ts[i:i + batch_size]).backward()
+            optimizer.update()
+
+    return step, synchronizer(device)
+
+
+def pytorch_caption_step(batches, batch_size: int, embed: int, hidden: int, threads: int) -> Step:
+    """The same model in PyTorch (image added to the <bos> embedding at t=0, nn.LSTM, masked cross-entropy), CPU."""
+    import torch
+    from torch import nn
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    features, targets, vocabulary_size = batches
+
+    class Captioner(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.project = nn.Linear(features.shape[1], embed)
+            self.embed = nn.Embedding(vocabulary_size, embed)
+            self.lstm = nn.LSTM(embed, hidden, batch_first=True)
+            self.out = nn.Linear(hidden, vocabulary_size)
+
+        def forward(self, x, t):
+            previous = torch.cat([torch.ones_like(t[:, :1]), t[:, :-1]], 1).clamp(min=0)  # <bos> is 1
+            words = self.embed(previous)
+            words = torch.cat([words[:, :1] + self.project(x)[:, None], words[:, 1:]], 1)
+            h, _ = self.lstm(words)
+            return self.out(h)
+
+    model = Captioner()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    xs, ts = torch.from_numpy(features), torch.from_numpy(targets.astype(numpy.int64))
+    position = [0]
+
+    def step() -> None:
+        i = position[0] % (len(ts) // batch_size) * batch_size
+        position[0] += 1
+        optimizer.zero_grad()
+        scores = model(xs[i:i + batch_size], ts[i:i + batch_size])
+        loss = nn.functional.cross_entropy(scores.reshape(-1, vocabulary_size), ts[i:i + batch_size].reshape(-1),
+                                           ignore_index=-1)
+        loss.backward()
+        optimizer.step()
+
+    return step
+
+
+def benchmark_bokete(batch_size: int, repeats: int, iterations: int, profile: bool = False) -> None:
+    """Print lesson 9's caption model's training tokens/second (the quick profile's sizes) and PyTorch's."""
+    from course.tasks import bokete
+
+    device = course.get_device()
+    threads = blas_threads()
+    sizes = bokete.QUICK
+    batches = caption_batches(batch_size)
+    tokens_per_step = int((batches[1] != -1).sum()) // (len(batches[1]) // batch_size)
+    print(f"model: lesson 9's quick caption model (embed {sizes.embed}, LSTM {sizes.hidden}, "
+          f"{batches[0].shape[1]} features, {batches[2]} tokens), masked softmax cross-entropy, Adam 1e-3, "
+          f"batch {batch_size} captions, about {tokens_per_step} tokens a step")
+    torch = describe_setup(device, threads)
+    if profile:
+        print("--profile is for dcgan and superres: skipped")
+    sides: dict[str, Side] = {name: course_caption_step(batches, batch_size, sizes.embed, sizes.hidden, fast)
+                              for name, fast in (("course", True), ("chainer", False))}
+    if torch is not None:
+        sides["pytorch"] = (pytorch_caption_step(batches, batch_size, sizes.embed, sizes.hidden, threads), lambda: None)
+    run_alternating(sides, repeats, iterations, per_step=tokens_per_step, unit="tokens/s")
+
+
 BENCHMARKS = {"mnist": benchmark_mnist, "dcgan": benchmark_dcgan, "superres": benchmark_superres,
-              "colorize": benchmark_colorize}
+              "colorize": benchmark_colorize, "bokete": benchmark_bokete}
 
 
 def default_batch_size(benchmark: str) -> int:
@@ -756,6 +869,10 @@ def default_batch_size(benchmark: str) -> int:
         return BATCH_SIZE
     if benchmark == "colorize":
         from course.tasks.colorize import BATCH_SIZE
+
+        return BATCH_SIZE
+    if benchmark == "bokete":
+        from course.tasks.bokete import BATCH_SIZE
 
         return BATCH_SIZE
     return course.sizes("mnist").batch_size if benchmark == "mnist" else DCGAN_BATCH_SIZE

@@ -1,4 +1,4 @@
-"""Command line: ``python -m course doctor | train NAME | evaluate NAME | download NAME | morph A B | upscale IN OUT``.
+"""Command line: ``python -m course doctor | train NAME | evaluate NAME | download NAME | morph A B | caption IMAGE... | upscale IN OUT``.
 
 Bad input (a missing file, a folder that cannot be written, an unknown source or size) is reported
 as one line starting with ``error:`` and exit status 2, before any long work starts; anything else
@@ -26,7 +26,7 @@ class _Parser(argparse.ArgumentParser):
 
     def format_help(self) -> str:
         command = self.prog.rsplit(" ", 1)[-1]
-        if command in ("morph", "upscale", "colorize", "release", "grade", "validate"):  # not task commands
+        if command in ("morph", "caption", "upscale", "colorize", "release", "grade", "validate"):  # not task commands
             return super().format_help()
         lines = []
         for t in all_tasks():
@@ -130,6 +130,18 @@ def morph(args: argparse.Namespace) -> int:
     return 0
 
 
+def caption(args: argparse.Namespace) -> int:
+    """Lesson 9: caption image files (rows of up to three digits) with a trained caption model."""
+    from course.tasks.bokete import caption_files
+
+    for path in args.images:
+        if not Path(path).is_file():
+            raise DataError(f"{path} does not exist or is not a file: give image files (PNG, JPEG...)")
+    for path, text in zip(args.images, caption_files(args.model, args.images, device=get_device(args.device))):
+        print(f"{path}: {text}")
+    return 0
+
+
 def upscale(args: argparse.Namespace) -> int:
     """Lesson 7: enlarge one image x4 with a trained super-resolution generator; write the result."""
     from course.tasks.superres import upscale_file
@@ -227,6 +239,13 @@ def _parser() -> argparse.ArgumentParser:
     command.add_argument("--spherical", action="store_true", help="interpolate along a great circle, not a line")
     command.add_argument("--device", help="Chainer device (default: auto)")
     command.set_defaults(run=morph)
+
+    command = commands.add_parser("caption", help="lesson 9: caption images with a trained CNN + LSTM")
+    command.add_argument("images", metavar="IMAGE", nargs="+", help="images of up to three digits side by side")
+    command.add_argument("--model", required=True,
+                         help="the --out folder of `train bokete` (model.npz, cnn.npz, vocabulary.json)")
+    command.add_argument("--device", help="Chainer device (default: auto)")
+    command.set_defaults(run=caption)
 
     command = commands.add_parser("upscale", help="lesson 7: enlarge an image x4 with a trained super-resolution model")
     command.add_argument("input", metavar="IN", help="the image to enlarge (any size; large ones go in tiles)")

@@ -1,4 +1,4 @@
-"""The numbers that judge a model's outputs: accuracy, confusion, ranking (NDCG), boxes (IoU), and their spread."""
+"""The numbers that judge a model's outputs: accuracy, confusion, ranking (NDCG), boxes (IoU), captions (BLEU), and their spread."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -478,3 +478,26 @@ def colourfulness(image) -> float:
     rg = rgb[..., 0] - rgb[..., 1]
     yb = (rgb[..., 0] + rgb[..., 1]) / 2 - rgb[..., 2]
     return float(numpy.hypot(rg.std(), yb.std()) + 0.3 * numpy.hypot(rg.mean(), yb.mean()))
+
+
+def bleu4(references: Sequence[Sequence[Sequence[str]]], hypotheses: Sequence[Sequence[str]]) -> float:
+    """Corpus BLEU-4 (0-1) of token lists ``hypotheses`` against each one's list of reference token lists.
+
+    NLTK's ``corpus_bleu`` with uniform weights over 1- to 4-grams and its smoothing method 1 (as
+    Chainer's own examples use it), so a hypothesis without a matching 4-gram does not zero the score.
+    """
+    from nltk.translate.bleu_score import SmoothingFunction, corpus_bleu
+
+    if len(references) != len(hypotheses) or not hypotheses:
+        raise ValueError(f"BLEU needs one list of references per hypothesis: {len(references)} against "
+                         f"{len(hypotheses)}")
+    return float(corpus_bleu([[list(r) for r in refs] for refs in references], [list(h) for h in hypotheses],
+                             smoothing_function=SmoothingFunction().method1))
+
+
+def exact_match(references: Sequence[Sequence[Sequence[str]]], hypotheses: Sequence[Sequence[str]]) -> float:
+    """The fraction of ``hypotheses`` (token lists) equal to one of their references."""
+    if len(references) != len(hypotheses) or not hypotheses:
+        raise ValueError(f"exact match needs one list of references per hypothesis: {len(references)} against "
+                         f"{len(hypotheses)}")
+    return float(numpy.mean([list(h) in [list(r) for r in refs] for refs, h in zip(references, hypotheses)]))

@@ -19,6 +19,7 @@ TASKS: dict[str, str] = {
     "dcgan": "course.tasks.dcgan",
     "superres": "course.tasks.superres",
     "colorize": "course.tasks.colorize",
+    "bokete": "course.tasks.bokete",
     "classic": "course.tasks.classic",
 }
 """Task name -> the module that defines its ``TASK``, in lesson order."""
