@@ -26,7 +26,7 @@ class _Parser(argparse.ArgumentParser):
 
     def format_help(self) -> str:
         command = self.prog.rsplit(" ", 1)[-1]
-        if command in ("morph", "caption", "upscale", "colorize", "release", "grade", "validate"):  # not task commands
+        if command in ("morph", "caption", "serve", "upscale", "colorize", "release", "grade", "validate"):  # not task commands
             return super().format_help()
         lines = []
         for t in all_tasks():
@@ -142,6 +142,16 @@ def caption(args: argparse.Namespace) -> int:
     return 0
 
 
+def serve(args: argparse.Namespace) -> int:
+    """Lesson 9: serve the seed's web app (statistics, Generate, upload) for a trained caption model on 127.0.0.1."""
+    from course.webapp import serve as serve_app
+
+    if not 0 < args.port < 65536:
+        raise InputError(f"--port {args.port} is not a port: give a number from 1 to 65535 (e.g. 8009)")
+    serve_app(args.model, port=args.port, source=args.source, device=get_device(args.device))
+    return 0
+
+
 def upscale(args: argparse.Namespace) -> int:
     """Lesson 7: enlarge one image x4 with a trained super-resolution generator; write the result."""
     from course.tasks.superres import upscale_file
@@ -246,6 +256,14 @@ def _parser() -> argparse.ArgumentParser:
                          help="the --out folder of `train bokete` (model.npz, cnn.npz, vocabulary.json)")
     command.add_argument("--device", help="Chainer device (default: auto)")
     command.set_defaults(run=caption)
+
+    command = commands.add_parser("serve", help="lesson 9: the seed's web app for a trained caption model")
+    command.add_argument("name", choices=["bokete"], help="the app to serve (bokete)")
+    command.add_argument("--model", required=True, help="the --out folder of `train bokete`")
+    command.add_argument("--port", type=int, default=8009, help="the port on 127.0.0.1 (default 8009)")
+    command.add_argument("--source", default="auto", help="the digits the scenes were made of (default auto)")
+    command.add_argument("--device", help="Chainer device (default: auto)")
+    command.set_defaults(run=serve)
 
     command = commands.add_parser("upscale", help="lesson 7: enlarge an image x4 with a trained super-resolution model")
     command.add_argument("input", metavar="IN", help="the image to enlarge (any size; large ones go in tiles)")

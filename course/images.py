@@ -357,6 +357,19 @@ def decode_rgb(data: bytes, what: str = "the data", *, fix: str = READ_FIX) -> n
     return _from_bgr(image)
 
 
+def encode_png(image: numpy.ndarray) -> bytes:
+    """``image`` (grey, RGB or RGBA; uint8, or floats in [0, 1]) as the bytes of a PNG file, e.g. for a web page."""
+    import cv2
+
+    pixels = as_uint8(_check_hwc(image))
+    if pixels.ndim == 3:
+        pixels = cv2.cvtColor(pixels, cv2.COLOR_RGBA2BGRA if pixels.shape[2] == 4 else cv2.COLOR_RGB2BGR)
+    ok, encoded = cv2.imencode(".png", pixels)
+    if not ok:
+        raise ValueError(f"OpenCV could not encode an image of shape {pixels.shape} as PNG")
+    return encoded.tobytes()
+
+
 def write_image(path: str | os.PathLike, image: numpy.ndarray) -> Path:
     """Write ``image`` (grey, RGB or RGBA; uint8, or floats in [0, 1]) to ``path``, in the format its suffix names.
 

@@ -26,7 +26,7 @@ LAYERS = [
     ("tasks",),
     ("checks",),
     ("viz", "widgets"),
-    ("classroom",),
+    ("classroom", "webapp"),
     ("doctor", "__main__", "__init__"),
 ]
 LAYER = {name: i for i, names in enumerate(LAYERS) for name in names}

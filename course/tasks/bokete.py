@@ -28,7 +28,7 @@ from course.data.mnist import SOURCES, MnistData, load_mnist
 from course.device import get_device
 from course.errors import DataError
 from course.files import atomic_write, check_writable_folder
-from course.images import read_grey, resize
+from course.images import read_grey, resize, to_grey
 from course.metrics import bleu4, exact_match
 from course.models import MnistCNN, load_model, save_model
 from course.models.captioning import Captioner, beam_search, cell_features, greedy
@@ -255,8 +255,13 @@ def load_captioning(folder: str | os.PathLike) -> tuple[MnistCNN, Captioner, Voc
 
 
 def read_scene(path: str | os.PathLike) -> numpy.ndarray:
-    """An image file as a scene canvas (1, 28, 28 * CELLS) in [0, 1]: grey, resized, light digits on dark."""
-    image = read_grey(path)
+    """An image file as a scene canvas (1, 28, 28 * CELLS) in [0, 1]: see :func:`as_scene`."""
+    return as_scene(read_grey(path))
+
+
+def as_scene(image: numpy.ndarray) -> numpy.ndarray:
+    """A grey or colour image (H, W[, C]) as a scene canvas (1, 28, 28 * CELLS) in [0, 1]: resized, light digits on dark."""
+    image = to_grey(image)
     if image.mean() > 0.5:  # dark digits on white paper: MNIST's are light on black
         image = 1 - image
     return resize(image, (DIGIT * CELLS, DIGIT))[None].astype(numpy.float32)
