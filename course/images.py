@@ -281,6 +281,32 @@ def tile(images: numpy.ndarray, columns: int = 10, *, gap: int = 1) -> numpy.nda
 # Files
 # ----------------------------------------------------------------------------------------------
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
+"""The file endings :func:`check_image_suffix` takes for image files (formats OpenCV reads)."""
+
+
+def folder_files(folder: str | os.PathLike, *, not_a_folder: str, empty: str) -> list[Path]:
+    """The files of a learner's ``folder``, in name order, hidden files and sub-folders skipped.
+
+    A missing folder raises :class:`DataError` "FOLDER is not a folder: ``not_a_folder``"; a folder
+    with no file raises "FOLDER ``empty``" (e.g. ``"is empty: put ... in it"``).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"{folder} is not a folder: {not_a_folder}")
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    if not files:
+        raise DataError(f"{folder} {empty}")
+    return files
+
+
+def check_image_suffix(path: Path) -> None:
+    """Raise :class:`DataError` naming ``path`` when its ending is not one of :data:`IMAGE_SUFFIXES`."""
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise DataError(f"{path} is not an image file (suffix {path.suffix or 'none'}; images are "
+                        f"{', '.join(IMAGE_SUFFIXES)}): remove it from the folder")
+
+
 def _imread(path: str | os.PathLike, flag: int, fix: str) -> numpy.ndarray:
     """OpenCV's ``imread(path, flag)``, or a :class:`DataError` that says why not and ends with ``fix``."""
     import cv2

@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy
 
 from course.data.photos import load_photo
 from course.files import DataError
-from course.images import read_image, resize, shrink, to_chw, to_rgb
+from course.images import check_image_suffix, folder_files, read_image, resize, shrink, to_chw, to_rgb
 from course.data.lineart import line_art
 
 HELD_OUT = ("astronaut", "chelsea", "coffee")
@@ -45,7 +44,6 @@ LINE_GAIN = 3.0
 """Photographs have soft edges: their dilate-minus-original differences are multiplied by this."""
 HINT_CHANNELS = 4
 """Hints are RGB plus a mask of where they are."""
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 GREY_TOLERANCE = 2
 """An image whose channels never differ by more than this (of 255) is grey: it has no colour to learn."""
 
@@ -113,18 +111,12 @@ def read_colour_folder(folder: str | os.PathLike, side: int = 96) -> list[Colour
     Raises :class:`DataError` naming the problem for: no folder, an empty folder, a file that is no
     image (by suffix, or undecodable), a grey image, an image smaller than ``side``.
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise DataError(f"{folder} is not a folder: give a folder of colour illustrations (PNG or JPEG)")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
-    if not files:
-        raise DataError(f"{folder} is empty: put colour illustrations in it (PNG or JPEG); their line art is made "
-                        f"from them")
+    files = folder_files(folder, not_a_folder="give a folder of colour illustrations (PNG or JPEG)",
+                         empty="is empty: put colour illustrations in it (PNG or JPEG); their line art is made "
+                               "from them")
     images = []
     for path in files:
-        if path.suffix.lower() not in IMAGE_SUFFIXES:
-            raise DataError(f"{path} is not an image file (suffix {path.suffix or 'none'}; images are "
-                            f"{', '.join(IMAGE_SUFFIXES)}): remove it from the folder")
+        check_image_suffix(path)
         image = read_image(path, fix="Remove it from the folder, or convert it to PNG.")
         images.append(colour_image(path.name, image, side))
     return images

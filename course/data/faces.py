@@ -33,7 +33,7 @@ import numpy
 
 from course.data.photos import load_photo
 from course.files import DataError
-from course.images import read_grey, resize, to_grey, write_image
+from course.images import folder_files, read_grey, resize, to_grey, write_image
 
 CLASS_NAMES = ("non-face", "face")
 SOURCES = ("auto", "offline")
@@ -229,14 +229,6 @@ def load_offline_faces(size: int = 24, *, nonface_crops: int = 400, seed: int = 
     )
 
 
-def _image_files(folder: Path) -> list[Path]:
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
-    if not files:
-        raise DataError(f"{folder} is empty: put image files of that class in it "
-                        f"(see crops_from_frames to cut them from your own frames).")
-    return files
-
-
 def read_face_folder(root: str | os.PathLike, size: int) -> tuple[numpy.ndarray, numpy.ndarray]:
     """Every image of ``root/face/`` (label 1) and ``root/nonface/`` (label 0), resized to ``size``.
 
@@ -252,7 +244,10 @@ def read_face_folder(root: str | os.PathLike, size: int) -> tuple[numpy.ndarray,
         if not folder.is_dir():
             raise DataError(f"{root} has no {name}/ sub-folder. Put face crops in {root / 'face'}/ and "
                             f"everything else in {root / 'nonface'}/.")
-        for path in _image_files(folder):
+        files = folder_files(folder, not_a_folder="give a folder of image files",
+                             empty="is empty: put image files of that class in it "
+                                   "(see crops_from_frames to cut them from your own frames).")
+        for path in files:
             images.append(resize(read_grey(path, fix=_FOLDER_FIX), size))
             labels.append(label)
     return _as_batch(numpy.stack(images)), numpy.array(labels, numpy.int32)

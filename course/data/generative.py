@@ -28,7 +28,7 @@ import numpy
 from course.data.mnist import SOURCES as DIGIT_SOURCES
 from course.data.mnist import load_mnist
 from course.files import DataError
-from course.images import READ_FIX, read_rgb, resize, to_chw, to_grey
+from course.images import READ_FIX, folder_files, read_rgb, resize, to_chw, to_grey
 
 HELD_OUT_EVERY = 10
 """Of a folder's images (in name order), every tenth is held out."""
@@ -105,13 +105,9 @@ def read_image_folder(folder: str | os.PathLike, size: int, *, grey: bool = Fals
     :class:`DataError` naming the problem when the folder is missing or empty, a file is no image, or an
     image's shorter side is below ``size`` (enlarging would only blur it: use a smaller ``size``).
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise DataError(f"{folder} is not a folder: give a folder of image files (e.g. face crops).")
-    files = sorted(p for p in folder.iterdir() if not p.name.startswith(".") and not p.is_dir())
-    if not files:
-        raise DataError(f"{folder} holds no image files: put square-ish crops of one kind of thing in it "
-                        f"(e.g. faces cut with course.data.faces.crops_from_frames).")
+    files = folder_files(folder, not_a_folder="give a folder of image files (e.g. face crops).",
+                         empty="holds no image files: put square-ish crops of one kind of thing in it "
+                               "(e.g. faces cut with course.data.faces.crops_from_frames).")
     return numpy.stack([read_square_image(path, size, grey=grey, fix=_FOLDER_FIX,
                                           too_small="remove it, or train at a smaller size (--size image_size=...)")
                         for path in files])

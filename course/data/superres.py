@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy
 
 from course.data.photos import PHOTOS, load_photo
 from course.files import DataError
-from course.images import read_image, to_rgb
+from course.images import check_image_suffix, folder_files, read_image, to_rgb
 from course.data.resampling import bicubic_downscale
 
 HELD_OUT = ("astronaut", "chelsea", "coffee")
@@ -37,7 +36,6 @@ NOT_PHOTOGRAPHS = ("colorwheel", "horse", "logo")
 """Shipped images that are drawings, not photographs: left out of training."""
 TRAINING = tuple(name for name in PHOTOS if name not in HELD_OUT + NOT_PHOTOGRAPHS)
 """The 17 shipped photographs the offline lesson trains on."""
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 
 
 @dataclass(frozen=True)
@@ -100,18 +98,6 @@ def load_sr_photos(names=HELD_OUT, scale: int = 4, *, max_side: int | None = Non
     return [sr_image(name, load_photo(name, max_side), scale, say=None) for name in names]
 
 
-def image_files(folder: str | os.PathLike) -> list[Path]:
-    """The files of ``folder`` (name order, hidden files and subfolders skipped), or a DataError when there are none."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise DataError(f"{folder} is not a folder: give a folder of image files (PNG, JPEG...)")
-    files = sorted(p for p in folder.iterdir() if not p.name.startswith(".") and p.is_file())
-    if not files:
-        raise DataError(f"{folder} is empty: put high-resolution images in it (PNG or JPEG, e.g. your own photos, "
-                        f"or Set5's and Set14's originals)")
-    return files
-
-
 def read_sr_folder(folder: str | os.PathLike, scale: int = 4, *, min_side: int = 0, say=print) -> list[SRImage]:
     """Every image file in ``folder`` as an :class:`SRImage` (see :func:`sr_image` for conversions and errors).
 
@@ -119,10 +105,10 @@ def read_sr_folder(folder: str | os.PathLike, scale: int = 4, *, min_side: int =
     :class:`DataError` naming it: remove it or convert it.
     """
     images = []
-    for path in image_files(folder):
-        if path.suffix.lower() not in IMAGE_SUFFIXES:
-            raise DataError(f"{path} is not an image file (suffix {path.suffix or 'none'}; images are "
-                            f"{', '.join(IMAGE_SUFFIXES)}): remove it from the folder")
+    for path in folder_files(folder, not_a_folder="give a folder of image files (PNG, JPEG...)",
+                             empty="is empty: put high-resolution images in it (PNG or JPEG, e.g. your own photos, "
+                                   "or Set5's and Set14's originals)"):
+        check_image_suffix(path)
         image = read_image(path, fix="Remove it from the folder, or convert it to PNG.")
         images.append(sr_image(path.name, image, scale, min_side=min_side, say=say))
     return images
