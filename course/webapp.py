@@ -175,8 +175,15 @@ def serve(model_folder: str | os.PathLike, *, port: int = 8009, source: str = "a
 
 def render_page(statistics: dict) -> str:
     """The page: the statistics as tables, the Generate buttons, the upload form, and the script that drives them."""
+    def shown(value) -> str:
+        if isinstance(value, dict):
+            return ", ".join(f"{k}: {v}" for k, v in value.items())
+        if isinstance(value, list):  # most_common's (item, count) pairs
+            return ", ".join(f"{item} ({count})" for item, count in value)
+        return str(value)
+
     def rows(pairs) -> str:
-        return "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in pairs)
+        return "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(shown(v))}</td></tr>" for k, v in pairs)
 
     simple = [(k, v) for k, v in statistics.items() if k != "figures"]
     figures = [(k, f"{v:.4f}" if isinstance(v, float) else v) for k, v in statistics["figures"].items()]
